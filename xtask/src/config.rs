@@ -1,0 +1,406 @@
+//! The typed release configuration (`packaging/release.toml`) and its precedence rules.
+//!
+//! Every name, version, path and limit used by the tasks comes from [`Config`]. Values are
+//! layered: built-in defaults < the file < `XTASK_<SECTION>_<KEY>` environment variables <
+//! `--set section.key=value` on the command line (task flags such as `--out` override last).
+
+use std::{collections::BTreeMap, path::Path};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// Path of the configuration file, relative to the repository root.
+pub const CONFIG_FILE: &str = "packaging/release.toml";
+/// Prefix of the environment variables that override configuration keys.
+pub const ENV_PREFIX: &str = "XTASK_";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub release: Release,
+    pub binary: Binary,
+    pub frankenphp: FrankenPhp,
+    pub runtime: Runtime,
+    pub app: App,
+    pub dist: Dist,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Release {
+    pub app_name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Binary {
+    pub name: String,
+    pub native_name: String,
+    pub built_path: String,
+    pub min_size_mb: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FrankenPhp {
+    pub version: String,
+    pub php_version: String,
+    pub extensions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Runtime {
+    pub user: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub http_port: u16,
+    pub base_image: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct App {
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Dist {
+    pub dir: String,
+    pub keep_versions: usize,
+    pub zstd_level: i32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            release: Release { app_name: "orangescrum".into(), version: "v0.0.0".into() },
+            binary: Binary {
+                name: "osv4-prod".into(),
+                native_name: "orangescrum".into(),
+                built_path: "packaging/build/osv4-prod".into(),
+                min_size_mb: 50,
+            },
+            frankenphp: FrankenPhp {
+                version: "1.12.1".into(),
+                php_version: "8.3".into(),
+                extensions: Vec::new(),
+            },
+            runtime: Runtime {
+                user: "orangescrum".into(),
+                uid: 1000,
+                gid: 1000,
+                http_port: 8080,
+                base_image: "alpine:3.20.3".into(),
+            },
+            app: App { source: "../apps/orangescrum-v4".into() },
+            dist: Dist { dir: "dist".into(), keep_versions: 3, zstd_level: 3 },
+        }
+    }
+}
+
+macro_rules! impl_default_from_config {
+    ($($ty:ident => $field:ident),*) => {$(
+        impl Default for $ty {
+            fn default() -> Self { Config::default().$field }
+        }
+    )*};
+}
+impl_default_from_config!(Release => release, Binary => binary, FrankenPhp => frankenphp,
+    Runtime => runtime, App => app, Dist => dist);
+
+impl Config {
+    /// Loads the file at `path` (defaults when it does not exist is *not* allowed: the
+    /// file is part of the repository), then applies environment and CLI overrides.
+    pub fn load(
+        path: &Path,
+        env: &[(String, String)],
+        cli_overrides: &[String],
+    ) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the release configuration {}", path.display()))?;
+        let file_cfg = Config::parse(&text)
+            .with_context(|| format!("invalid release configuration {}", path.display()))?;
+        let cfg = file_cfg.with_overrides(env, cli_overrides)?;
+        cfg.validate().with_context(|| {
+            format!("invalid value in the release configuration {} (or its overrides)", path.display())
+        })?;
+        Ok(cfg)
+    }
+
+    /// Parses the TOML text. Errors carry the line, the column and the offending key.
+    pub fn parse(text: &str) -> Result<Config> {
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Applies `XTASK_<SECTION>_<KEY>` variables from `env`, then `section.key=value` CLI
+    /// overrides. Unknown keys are errors on both paths.
+    pub fn with_overrides(&self, env: &[(String, String)], cli: &[String]) -> Result<Config> {
+        let mut table = toml::Table::try_from(self).context("serialising the configuration")?;
+        let keys = known_keys(&table);
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
+            let Some((section, key)) = keys.get(rest) else {
+                bail!(
+                    "unknown configuration variable {name}: expected one of {}",
+                    keys.keys().map(|k| format!("{ENV_PREFIX}{k}")).collect::<Vec<_>>().join(", ")
+                );
+            };
+            set_key(&mut table, section, key, value)
+                .with_context(|| format!("in environment variable {name}"))?;
+        }
+        for item in cli {
+            let (dotted, value) = item
+                .split_once('=')
+                .with_context(|| format!("--set {item:?}: expected section.key=value"))?;
+            let (section, key) = dotted
+                .split_once('.')
+                .filter(|(s, k)| keys.values().any(|(ks, kk)| ks == s && kk == k))
+                .with_context(|| {
+                    format!(
+                        "--set {item:?}: unknown key {dotted:?}; known keys: {}",
+                        keys.values().map(|(s, k)| format!("{s}.{k}")).collect::<Vec<_>>().join(", ")
+                    )
+                })?;
+            set_key(&mut table, section, key, value).with_context(|| format!("in --set {item:?}"))?;
+        }
+        Config::deserialize(toml::Value::Table(table)).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Checks values that TOML types cannot express. Names end up in paths and shell
+    /// scripts, so they are restricted to a safe character set.
+    pub fn validate(&self) -> Result<()> {
+        let v = &self.release.version;
+        if !is_version(v) {
+            bail!("release.version = {v:?}: expected vMAJOR.MINOR.PATCH, e.g. v26.1.1");
+        }
+        for (key, value) in [
+            ("release.app_name", &self.release.app_name),
+            ("binary.name", &self.binary.name),
+            ("binary.native_name", &self.binary.native_name),
+            ("runtime.user", &self.runtime.user),
+        ] {
+            if !is_safe_name(value) {
+                bail!("{key} = {value:?}: use only letters, digits, '.', '_' and '-', not starting with '.' or '-'");
+            }
+        }
+        if self.runtime.uid == 0 || self.runtime.gid == 0 {
+            bail!("runtime.uid/gid must not be 0: the application never runs as root");
+        }
+        if self.runtime.http_port < 1024 {
+            bail!(
+                "runtime.http_port = {}: use an unprivileged port (>= 1024) so no capability is needed",
+                self.runtime.http_port
+            );
+        }
+        let image = &self.runtime.base_image;
+        let tag = image.rsplit('/').next().unwrap_or(image);
+        if !(tag.contains(':') || image.contains('@')) || tag.ends_with(":latest") {
+            bail!("runtime.base_image = {image:?}: pin a version tag or digest (never untagged or :latest)");
+        }
+        if !(1..=19).contains(&self.dist.zstd_level) {
+            bail!("dist.zstd_level = {}: expected 1..=19", self.dist.zstd_level);
+        }
+        if self.dist.dir.is_empty() || self.binary.built_path.is_empty() {
+            bail!("dist.dir and binary.built_path must not be empty");
+        }
+        Ok(())
+    }
+
+    /// The package-time placeholders (`@@NAME@@`) and their values.
+    pub fn placeholders(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("APP_NAME", self.release.app_name.clone()),
+            ("VERSION", self.release.version.clone()),
+            ("BINARY_NAME", self.binary.name.clone()),
+            ("NATIVE_BINARY", self.binary.native_name.clone()),
+            ("RUNTIME_USER", self.runtime.user.clone()),
+            ("RUNTIME_UID", self.runtime.uid.to_string()),
+            ("RUNTIME_GID", self.runtime.gid.to_string()),
+            ("HTTP_PORT", self.runtime.http_port.to_string()),
+            ("BASE_IMAGE", self.runtime.base_image.clone()),
+            ("FRANKENPHP_VERSION", self.frankenphp.version.clone()),
+            ("PHP_VERSION", self.frankenphp.php_version.clone()),
+        ]
+    }
+}
+
+/// Placeholders that packaging leaves alone because the native install helper fills them.
+pub const INSTALL_TIME_PLACEHOLDERS: &[&str] = &["PREFIX", "SERVICE_USER", "SERVICE_GROUP"];
+
+/// `RELEASE_VERSION` -> ("release", "version") for every key of the configuration.
+fn known_keys(table: &toml::Table) -> BTreeMap<String, (String, String)> {
+    let mut keys = BTreeMap::new();
+    for (section, value) in table {
+        if let toml::Value::Table(inner) = value {
+            for key in inner.keys() {
+                let env = format!("{section}_{key}").to_ascii_uppercase();
+                keys.insert(env, (section.clone(), key.clone()));
+            }
+        }
+    }
+    keys
+}
+
+/// Sets `section.key` from a string, converting it to the type the key already has.
+fn set_key(table: &mut toml::Table, section: &str, key: &str, raw: &str) -> Result<()> {
+    let slot = table
+        .get_mut(section)
+        .and_then(|s| s.as_table_mut())
+        .and_then(|s| s.get_mut(key))
+        .with_context(|| format!("unknown key {section}.{key}"))?;
+    let new = match slot {
+        toml::Value::String(_) => toml::Value::String(raw.to_string()),
+        toml::Value::Integer(_) => toml::Value::Integer(
+            raw.trim()
+                .parse()
+                .with_context(|| format!("{section}.{key} = {raw:?}: expected a whole number"))?,
+        ),
+        toml::Value::Boolean(_) => toml::Value::Boolean(
+            raw.trim()
+                .parse()
+                .with_context(|| format!("{section}.{key} = {raw:?}: expected true or false"))?,
+        ),
+        toml::Value::Array(_) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        ),
+        other => bail!("{section}.{key}: cannot override a {} from a string", other.type_str()),
+    };
+    *slot = new;
+    Ok(())
+}
+
+/// `v` followed by three dot-separated numbers and an optional `-suffix`.
+pub fn is_version(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix('v') else { return false };
+    let (core, suffix) = match rest.split_once('-') {
+        Some((c, s)) => (c, Some(s)),
+        None => (rest, None),
+    };
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && suffix.is_none_or(|s| !s.is_empty() && is_safe_name(s))
+}
+
+/// A file-name component that is safe in paths, image names and shell words.
+pub fn is_safe_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(['.', '-'])
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "[release]\napp_name = \"demo\"\nversion = \"v1.2.3\"\n";
+
+    #[test]
+    fn file_values_override_defaults() {
+        let cfg = Config::parse(SAMPLE).unwrap();
+        assert_eq!(cfg.release.app_name, "demo");
+        assert_eq!(cfg.release.version, "v1.2.3");
+        assert_eq!(cfg.runtime.uid, 1000, "unset keys keep their defaults");
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let err = Config::parse("[release]\nversion = \"v1.0.0\"\nverison = \"x\"\n").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("line 3"), "{msg}");
+        assert!(msg.contains("verison"), "{msg}");
+    }
+
+    #[test]
+    fn malformed_file_names_line() {
+        let msg = format!("{:#}", Config::parse("[release]\nversion = \n").unwrap_err());
+        assert!(msg.contains("line 2"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_is_an_error() {
+        let msg = format!("{:#}", Config::parse("[runtime]\nuid = \"abc\"\n").unwrap_err());
+        assert!(msg.contains("line 2") && msg.contains("uid"), "{msg}");
+    }
+
+    #[test]
+    fn precedence_cli_over_env_over_file() {
+        let cfg = Config::parse(SAMPLE).unwrap();
+        let env = vec![
+            ("XTASK_RELEASE_VERSION".to_string(), "v2.0.0".to_string()),
+            ("XTASK_RUNTIME_UID".to_string(), "1234".to_string()),
+            ("PATH".to_string(), "/bin".to_string()),
+        ];
+        let cli = vec!["release.version=v3.0.0".to_string()];
+        let out = cfg.with_overrides(&env, &cli).unwrap();
+        assert_eq!(out.release.version, "v3.0.0", "CLI wins over env");
+        assert_eq!(out.runtime.uid, 1234, "env wins over file/default");
+        assert_eq!(out.release.app_name, "demo", "file value kept");
+    }
+
+    #[test]
+    fn array_override_splits_commas() {
+        let env = vec![("XTASK_FRANKENPHP_EXTENSIONS".into(), "gd, intl,,zip".into())];
+        let out = Config::default().with_overrides(&env, &[]).unwrap();
+        assert_eq!(out.frankenphp.extensions, ["gd", "intl", "zip"]);
+    }
+
+    #[test]
+    fn unknown_override_keys_are_errors() {
+        let env = vec![("XTASK_RELEASE_VERISON".into(), "v1.0.0".into())];
+        let msg = format!("{:#}", Config::default().with_overrides(&env, &[]).unwrap_err());
+        assert!(msg.contains("XTASK_RELEASE_VERISON"), "{msg}");
+        let msg =
+            format!("{:#}", Config::default().with_overrides(&[], &["dist.nope=1".into()]).unwrap_err());
+        assert!(msg.contains("dist.nope"), "{msg}");
+        let msg =
+            format!("{:#}", Config::default().with_overrides(&[], &["runtime.uid=x".into()]).unwrap_err());
+        assert!(msg.contains("whole number"), "{msg}");
+    }
+
+    #[test]
+    fn validation_rejects_unsafe_values() {
+        let bad = |f: fn(&mut Config)| {
+            let mut c = Config::default();
+            f(&mut c);
+            c.validate().is_err()
+        };
+        assert!(Config::default().validate().is_ok());
+        assert!(bad(|c| c.release.version = "26.1.1".into()));
+        assert!(bad(|c| c.release.version = "v26.1".into()));
+        assert!(bad(|c| c.binary.name = "../evil".into()));
+        assert!(bad(|c| c.runtime.uid = 0));
+        assert!(bad(|c| c.runtime.http_port = 80));
+        assert!(bad(|c| c.runtime.base_image = "alpine".into()));
+        assert!(bad(|c| c.runtime.base_image = "alpine:latest".into()));
+        assert!(bad(|c| c.dist.zstd_level = 0));
+        assert!(!bad(|c| c.runtime.base_image = "registry:5000/alpine:3.20".into()));
+    }
+
+    #[test]
+    fn versions() {
+        assert!(is_version("v26.1.1"));
+        assert!(is_version("v1.0.0-rc.1"));
+        assert!(!is_version("v1.0"));
+        assert!(!is_version("v1.0.0-"));
+        assert!(!is_version("v1.0.0-a/b"));
+    }
+
+    #[test]
+    fn repository_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(CONFIG_FILE);
+        let cfg = Config::load(&path, &[], &[]).unwrap();
+        assert_eq!(cfg.release.version, "v26.1.1");
+        assert_eq!(cfg.binary.name, "osv4-prod");
+        assert_eq!(cfg.frankenphp.version, "1.12.1");
+        assert_eq!(cfg.frankenphp.php_version, "8.3");
+        assert_eq!(cfg.dist.keep_versions, 3);
+    }
+}

@@ -1,0 +1,246 @@
+//! Filesystem primitives with the project's safety rules: exact modes, atomic renames,
+//! an output root that is provably ours, and a lock against concurrent runs.
+
+use std::{
+    fs::{self, File, OpenOptions},
+    io::Write,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{bail, Context, Result};
+
+/// Marker file that says "this output folder was made by xtask and may be cleared".
+pub const OUT_MARKER: &str = ".xtask-dist";
+/// Prefix of staging and retired folders inside the output root; always ours to delete.
+pub const TMP_PREFIX: &str = ".tmp-";
+pub const OLD_PREFIX: &str = ".old-";
+
+pub fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set mode {mode:o} on {}", path.display()))
+}
+
+/// Creates `path` with `bytes` and exactly `mode` (umask does not apply).
+pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let mut f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(bytes).with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
+    drop(f);
+    set_mode(path, mode)
+}
+
+/// Copies a file (in-kernel where possible, never through our memory) and sets `mode`.
+pub fn copy_file(from: &Path, to: &Path, mode: u32) -> Result<()> {
+    fs::copy(from, to)
+        .with_context(|| format!("cannot copy {} to {} (unreadable input or disk full?)", from.display(), to.display()))?;
+    set_mode(to, mode)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
+/// readers see the old content or the new one, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let dir = path.parent().context("path has no parent folder")?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("cannot sync {}", path.display()))?;
+    set_mode(tmp.path(), mode)?;
+    tmp.persist(path).with_context(|| format!("cannot rename into {}", path.display()))?;
+    Ok(())
+}
+
+/// Refuses an output root that could hold anything but our own output: `/`, the
+/// repository root or one of its ancestors, a folder inside the sources, or a non-empty
+/// folder without our marker.
+pub fn check_out_root(repo_root: &Path, out: &Path) -> Result<()> {
+    let abs = absolute(out)?;
+    let root = absolute(repo_root)?;
+    if abs.parent().is_none() {
+        bail!("refusing --out {}: that is the filesystem root", out.display());
+    }
+    if root.starts_with(&abs) {
+        bail!("refusing --out {}: it is the repository root or contains it; choose an empty folder such as dist/", out.display());
+    }
+    for src in ["common", "targets", "packaging", "xtask", "sample-app", ".git", ".github", ".cargo", "target"] {
+        if abs.starts_with(root.join(src)) {
+            bail!("refusing --out {}: it is inside the source folder {src}/; choose a folder outside the sources", out.display());
+        }
+    }
+    if abs.is_dir() {
+        let mut entries = fs::read_dir(&abs).with_context(|| format!("cannot read {}", abs.display()))?;
+        let marked = abs.join(OUT_MARKER).is_file();
+        if !marked && entries.next().is_some() {
+            bail!(
+                "refusing --out {}: the folder is not empty and was not made by xtask (no {OUT_MARKER} marker); use an empty or new folder",
+                out.display()
+            );
+        }
+    } else if abs.exists() {
+        bail!("refusing --out {}: it exists and is not a folder", out.display());
+    }
+    Ok(())
+}
+
+/// Creates the output root (if needed) with its marker.
+pub fn init_out_root(out: &Path) -> Result<()> {
+    fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let marker = out.join(OUT_MARKER);
+    if !marker.exists() {
+        write_file(&marker, b"This folder is written by `cargo xtask`; its contents are replaced on each run.\n", 0o644)?;
+    }
+    Ok(())
+}
+
+/// Absolute, normalised path without requiring it to exist (symlinks in existing
+/// ancestors are resolved, so `dist -> /` tricks are caught).
+pub fn absolute(p: &Path) -> Result<PathBuf> {
+    let joined = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir()?.join(p) };
+    let mut existing = joined.as_path();
+    let mut tail = Vec::new();
+    while !existing.exists() {
+        tail.push(existing.file_name().map(|s| s.to_os_string()));
+        existing = match existing.parent() {
+            Some(p) => p,
+            None => break,
+        };
+    }
+    let mut out = fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
+    for comp in tail.into_iter().rev() {
+        match comp {
+            Some(c) if c == ".." => {
+                out.pop();
+            }
+            Some(c) if c == "." => {}
+            Some(c) => out.push(c),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// An exclusive lock on `<out>/.lock`, held until dropped.
+pub struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    pub fn acquire(out: &Path) -> Result<Lock> {
+        let path = out.join(".lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                eprintln!("waiting for another xtask run to finish (lock {})", path.display());
+                file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+        Ok(Lock { _file: file })
+    }
+}
+
+/// A unique staging name in `dir` for `name`, e.g. `.tmp-docker-1234`.
+pub fn staging_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{TMP_PREFIX}{name}-{}", std::process::id()))
+}
+
+/// Moves the finished folder `staged` to `dest`, replacing any previous one. The old folder
+/// is renamed aside first and deleted last, so an interruption leaves either the old or
+/// the new folder under `dest` plus, at worst, a `.old-*` folder the next run removes.
+pub fn replace_dir(staged: &Path, dest: &Path) -> Result<()> {
+    let parent = dest.parent().context("destination has no parent")?;
+    let name = dest.file_name().context("destination has no name")?.to_string_lossy();
+    let old = parent.join(format!("{OLD_PREFIX}{name}-{}", std::process::id()));
+    let had_old = dest.exists();
+    if had_old {
+        fs::rename(dest, &old).with_context(|| format!("cannot move {} aside", dest.display()))?;
+    }
+    if let Err(e) = fs::rename(staged, dest) {
+        if had_old {
+            let _ = fs::rename(&old, dest);
+        }
+        return Err(e).with_context(|| format!("cannot rename {} to {}", staged.display(), dest.display()));
+    }
+    if had_old {
+        fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+    }
+    Ok(())
+}
+
+/// Removes staging and retired entries (`.tmp-*`, `.old-*`) left in `dir` by an
+/// interrupted run. Called under the lock, so no live run owns them.
+pub fn clean_stale(dir: &Path) -> Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TMP_PREFIX) || name.starts_with(OLD_PREFIX) {
+            let path = entry.path();
+            let res = if entry.file_type()?.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            res.with_context(|| format!("cannot remove the stale {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_root_safety() {
+        let repo = tempfile::tempdir().unwrap();
+        let r = repo.path();
+        fs::create_dir_all(r.join("common/docs")).unwrap();
+        assert!(check_out_root(r, Path::new("/")).is_err());
+        assert!(check_out_root(r, r).is_err());
+        assert!(check_out_root(r, r.parent().unwrap()).is_err());
+        assert!(check_out_root(r, &r.join("common/docs")).is_err());
+        assert!(check_out_root(r, &r.join("common/../common")).is_err());
+        assert!(check_out_root(r, &r.join("dist")).is_ok(), "new folder");
+        fs::create_dir(r.join("other")).unwrap();
+        assert!(check_out_root(r, &r.join("other")).is_ok(), "empty folder");
+        fs::write(r.join("other/x"), "x").unwrap();
+        assert!(check_out_root(r, &r.join("other")).is_err(), "foreign non-empty folder");
+        fs::write(r.join("other").join(OUT_MARKER), "").unwrap();
+        assert!(check_out_root(r, &r.join("other")).is_ok(), "our folder");
+    }
+
+    #[test]
+    fn replace_dir_swaps_and_cleans() {
+        let t = tempfile::tempdir().unwrap();
+        let dest = t.path().join("pkg");
+        fs::create_dir(&dest).unwrap();
+        fs::write(dest.join("old"), "1").unwrap();
+        let staged = staging_path(t.path(), "pkg");
+        fs::create_dir(&staged).unwrap();
+        fs::write(staged.join("new"), "2").unwrap();
+        replace_dir(&staged, &dest).unwrap();
+        assert!(dest.join("new").exists() && !dest.join("old").exists());
+        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1, "nothing left beside it");
+        fs::create_dir(t.path().join(".tmp-x-1")).unwrap();
+        clean_stale(t.path()).unwrap();
+        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn write_atomic_replaces() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("f");
+        write_atomic(&p, b"one", 0o644).unwrap();
+        write_atomic(&p, b"two", 0o600).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1);
+    }
+}

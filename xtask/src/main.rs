@@ -1,0 +1,112 @@
+//! `cargo xtask`: the OrangeScrum release pipeline as typed tasks. This file only parses
+//! the command line and dispatches; each task lives in its own module.
+
+mod archive;
+mod config;
+mod dist;
+mod elf;
+mod fsx;
+mod hash;
+mod package;
+mod project;
+mod verify;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::{package::Target, project::Project};
+
+/// The OrangeScrum release pipeline: package, archive and verify the deployment targets.
+///
+/// Configuration comes from packaging/release.toml; any key can be overridden with an
+/// environment variable XTASK_<SECTION>_<KEY> (e.g. XTASK_RELEASE_VERSION=v26.1.2) or,
+/// with the highest precedence, --set section.key=value.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, max_term_width = 100)]
+struct Cli {
+    /// Repository root to work on (default: the checkout this xtask was built from).
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Override a configuration key, e.g. --set release.version=v26.1.2 (repeatable).
+    #[arg(long = "set", global = true, value_name = "SECTION.KEY=VALUE")]
+    sets: Vec<String>,
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Assemble deployment folders under dist/<version>/<target>/ from common/ and targets/<target>/.
+    Package(PackageArgs),
+    /// Package every target and write reproducible .tar.zst archives with SHA-256 manifests.
+    Dist(dist::DistArgs),
+    /// Check a dist/<version>/ folder, an archive or an extracted package against its checksums.
+    Verify(verify::VerifyArgs),
+}
+
+#[derive(Args)]
+struct PackageArgs {
+    /// Which package to assemble.
+    #[arg(value_enum)]
+    target: PackageTarget,
+    #[command(flatten)]
+    binary: BinaryArgs,
+    /// Output root instead of dist/ (packages go to OUT/<version>/<target>/). Must be new,
+    /// empty, or made by xtask.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PackageTarget {
+    Docker,
+    Native,
+    All,
+}
+
+/// Where the application binary comes from (default: binary.built_path, written by
+/// `cargo xtask build`).
+#[derive(Args, Clone, Default)]
+pub struct BinaryArgs {
+    /// Use this FrankenPHP binary instead of the built one.
+    #[arg(long, value_name = "PATH", conflicts_with = "sample")]
+    pub binary: Option<PathBuf>,
+    /// Build and use the small stand-in server (for demos and tests; not the real app).
+    #[arg(long)]
+    pub sample: bool,
+}
+
+impl BinaryArgs {
+    pub fn choice(&self) -> project::BinaryChoice {
+        project::BinaryChoice { path: self.binary.clone(), sample: self.sample }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let proj = Project::load(cli.root, &cli.sets)?;
+    match cli.task {
+        Task::Package(a) => {
+            let targets: &[Target] = match a.target {
+                PackageTarget::Docker => &[Target::Docker],
+                PackageTarget::Native => &[Target::Native],
+                PackageTarget::All => &Target::ALL,
+            };
+            package::run(&proj, targets, &a.binary.choice(), a.out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Dist(a) => dist::run(&proj, &a).map(|()| ExitCode::SUCCESS),
+        Task::Verify(a) => verify::run(&proj, &a),
+    }
+}

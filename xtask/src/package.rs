@@ -1,0 +1,599 @@
+//! `cargo xtask package`: assembles each target's deployment folder from `common/`, the
+//! target's own files under `targets/<t>/`, the application binary and generated files.
+//!
+//! [`plan`] decides everything (file list, renames, modes, placeholder substitution,
+//! refusals) from sources already read into memory; [`write_plan`] only writes it out.
+
+use std::{
+    collections::BTreeMap,
+    fmt,
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use crate::{
+    config::{Config, INSTALL_TIME_PLACEHOLDERS},
+    fsx, hash,
+    project::{BinaryChoice, Project},
+};
+
+/// Name of the per-package checksum file (`sha256sum -c` format).
+pub const SUMS_FILE: &str = "SHA256SUMS";
+/// Name of the per-package build manifest.
+pub const BUILD_MANIFEST: &str = "build-manifest.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Docker,
+    Native,
+}
+
+impl Target {
+    pub const ALL: [Target; 2] = [Target::Docker, Target::Native];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Docker => "docker",
+            Target::Native => "native",
+        }
+    }
+
+    /// Where the application binary lives inside this target's package.
+    pub fn binary_dest(self, cfg: &Config) -> String {
+        match self {
+            Target::Docker => format!("orangescrum-app/{}", cfg.binary.name),
+            Target::Native => format!("bin/{}", cfg.binary.native_name),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where the binary came from, recorded in the manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BinarySource {
+    /// `--binary PATH`.
+    External,
+    /// The location `cargo xtask build` writes to (`binary.built_path`).
+    Built,
+    /// The stand-in server built by `--sample`.
+    Sample,
+}
+
+impl BinarySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinarySource::External => "external",
+            BinarySource::Built => "built",
+            BinarySource::Sample => "sample",
+        }
+    }
+}
+
+/// The application binary after it has been checked and hashed once.
+#[derive(Debug, Clone)]
+pub struct BinaryInfo {
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+    pub arch: &'static str,
+    pub source: BinarySource,
+}
+
+/// One source file read from `common/` or `targets/<t>/`.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to its source root, with `/` separators.
+    pub rel: String,
+    /// Where it was read from, for error messages.
+    pub origin: PathBuf,
+    pub content: SourceContent,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceContent {
+    Bytes(Vec<u8>),
+    Symlink(String),
+}
+
+/// One entry of an assembled package.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedFile {
+    pub dest: String,
+    pub content: Content,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    /// Bytes to write, with their mode (0o755 or 0o644).
+    Data { bytes: Vec<u8>, mode: u32 },
+    /// The application binary (mode 0o755), copied from [`BinaryInfo::path`].
+    Binary,
+    /// A relative symbolic link.
+    Symlink(String),
+}
+
+/// Contents of `build-manifest.json`.
+#[derive(Debug, Serialize)]
+pub struct BuildManifest<'a> {
+    pub app: &'a str,
+    pub version: &'a str,
+    pub target: Target,
+    pub git_revision: &'a str,
+    pub frankenphp_version: &'a str,
+    pub php_version: &'a str,
+    pub php_extensions: &'a [String],
+    pub binary: ManifestBinary<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ManifestBinary<'a> {
+    pub path: String,
+    pub sha256: &'a str,
+    pub size: u64,
+    pub arch: &'a str,
+    pub binary_source: &'static str,
+}
+
+/// Why a file must never be packaged, or `None` when its name is fine.
+pub fn forbidden_reason(rel: &str) -> Option<&'static str> {
+    let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+    if name == ".env" || (name.starts_with(".env.") && name != ".env.example") {
+        return Some("an environment file holds real secrets; ship .env.example only");
+    }
+    if ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"].iter().any(|k| name.starts_with(k))
+        && !name.ends_with(".pub")
+    {
+        return Some("an SSH private key");
+    }
+    if [".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".token"].iter().any(|e| name.ends_with(e)) {
+        return Some("a private key, certificate bundle or token file");
+    }
+    if [".npmrc", ".pypirc", ".netrc", ".git-credentials", ".htpasswd", "credentials.json", "token"]
+        .contains(&name.as_str())
+    {
+        return Some("a credentials file");
+    }
+    None
+}
+
+/// True when `bytes` contains a PEM private key block.
+pub fn has_private_key_block(bytes: &[u8]) -> bool {
+    let hay = String::from_utf8_lossy(bytes);
+    hay.match_indices("-----BEGIN ").any(|(i, _)| {
+        let line = hay[i..].lines().next().unwrap_or("");
+        line.contains("PRIVATE KEY-----")
+    })
+}
+
+/// Package paths end up in `SHA256SUMS` lines and shell loops: keep them plain.
+fn check_path(rel: &str) -> Result<()> {
+    if rel.is_empty()
+        || rel.starts_with('/')
+        || rel.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+        || rel.chars().any(|c| c.is_control() || c == '\\')
+    {
+        bail!("unsupported file name {rel:?}: use plain relative names without control characters or backslashes");
+    }
+    Ok(())
+}
+
+/// Scripts (by suffix or `#!`) are executable, everything else is not.
+pub fn mode_for(rel: &str, bytes: &[u8]) -> u32 {
+    if rel.ends_with(".sh") || bytes.starts_with(b"#!") {
+        0o755
+    } else {
+        0o644
+    }
+}
+
+/// Replaces `@@KEY@@` placeholders. Install-time placeholders are left in place; any other
+/// unknown one is an error naming its line, so a typo never ships.
+pub fn render(text: &str, values: &[(&'static str, String)]) -> Result<String> {
+    let mut out = String::with_capacity(text.len());
+    for (lineno, line) in text.split_inclusive('\n').enumerate() {
+        let mut rest = line;
+        while let Some(start) = rest.find("@@") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find("@@").filter(|&e| {
+                e > 0 && after[..e].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            });
+            match end {
+                Some(e) => {
+                    let key = &after[..e];
+                    if let Some((_, v)) = values.iter().find(|(k, _)| *k == key) {
+                        out.push_str(v);
+                    } else if INSTALL_TIME_PLACEHOLDERS.contains(&key) {
+                        out.push_str(&rest[start..start + e + 4]);
+                    } else {
+                        bail!(
+                            "line {}: unknown placeholder @@{key}@@ (known: {})",
+                            lineno + 1,
+                            values.iter().map(|(k, _)| *k).chain(INSTALL_TIME_PLACEHOLDERS.iter().copied()).collect::<Vec<_>>().join(", ")
+                        );
+                    }
+                    rest = &after[e + 2..];
+                }
+                None => {
+                    out.push_str("@@");
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+    }
+    Ok(out)
+}
+
+/// Decides the full contents of one target's package (without `SHA256SUMS`, which
+/// [`sums_file`] derives from the result).
+pub fn plan(
+    target: Target,
+    cfg: &Config,
+    common: &[SourceFile],
+    own: &[SourceFile],
+    binary: &BinaryInfo,
+    git_revision: &str,
+) -> Result<Vec<PlannedFile>> {
+    let placeholders = cfg.placeholders();
+    let binary_dest = target.binary_dest(cfg);
+    let mut files: BTreeMap<String, (PlannedFile, String)> = BTreeMap::new();
+    let reserved = [binary_dest.as_str(), BUILD_MANIFEST, SUMS_FILE];
+
+    for (layer, sources) in [("common/", common), (&*format!("targets/{target}/"), own)] {
+        for src in sources {
+            let origin = src.origin.display();
+            check_path(&src.rel).with_context(|| format!("{origin}"))?;
+            if let Some(why) = forbidden_reason(&src.rel) {
+                bail!("refusing to package {origin}: {why}. Remove it from {layer} (keep secrets out of the repository)");
+            }
+            if reserved.contains(&src.rel.as_str()) {
+                bail!("{origin} would overwrite the generated {}: rename or remove it", src.rel);
+            }
+            if let Some((_, first)) = files.get(&src.rel) {
+                bail!("{origin} collides with {first}: a target file may not replace a common file; rename one of them");
+            }
+            let content = match &src.content {
+                SourceContent::Symlink(to) => {
+                    check_symlink(&src.rel, to).with_context(|| format!("{origin}"))?;
+                    Content::Symlink(to.clone())
+                }
+                SourceContent::Bytes(bytes) => {
+                    if has_private_key_block(bytes) {
+                        bail!("refusing to package {origin}: it contains a private key block");
+                    }
+                    let bytes = match std::str::from_utf8(bytes) {
+                        Ok(text) => render(text, &placeholders)
+                            .with_context(|| format!("{origin}"))?
+                            .into_bytes(),
+                        Err(_) => bytes.clone(),
+                    };
+                    let mode = mode_for(&src.rel, &bytes);
+                    Content::Data { bytes, mode }
+                }
+            };
+            files.insert(src.rel.clone(), (PlannedFile { dest: src.rel.clone(), content }, origin.to_string()));
+        }
+    }
+    // A file may not sit where the package needs a folder, e.g. `bin` vs `bin/orangescrum`.
+    for dest in files.keys().map(String::as_str).chain([binary_dest.as_str()]) {
+        let mut prefix = String::new();
+        for comp in dest.split('/').collect::<Vec<_>>().split_last().map(|(_, d)| d).unwrap_or(&[]) {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(comp);
+            if let Some((_, origin)) = files.get(&prefix) {
+                bail!("{origin} is a file where the package needs the folder {prefix}/");
+            }
+        }
+    }
+
+    let manifest = BuildManifest {
+        app: &cfg.release.app_name,
+        version: &cfg.release.version,
+        target,
+        git_revision,
+        frankenphp_version: &cfg.frankenphp.version,
+        php_version: &cfg.frankenphp.php_version,
+        php_extensions: &cfg.frankenphp.extensions,
+        binary: ManifestBinary {
+            path: binary_dest.clone(),
+            sha256: &binary.sha256,
+            size: binary.size,
+            arch: binary.arch,
+            binary_source: binary.source.as_str(),
+        },
+    };
+    let mut json = serde_json::to_vec_pretty(&manifest).context("serialising build-manifest.json")?;
+    json.push(b'\n');
+
+    let mut out: Vec<PlannedFile> = files.into_values().map(|(f, _)| f).collect();
+    out.push(PlannedFile { dest: binary_dest, content: Content::Binary });
+    out.push(PlannedFile { dest: BUILD_MANIFEST.into(), content: Content::Data { bytes: json, mode: 0o644 } });
+    out.sort_by(|a, b| a.dest.as_bytes().cmp(b.dest.as_bytes()));
+    Ok(out)
+}
+
+/// A link must stay inside the package, or it would point at whatever the server has.
+fn check_symlink(rel: &str, to: &str) -> Result<()> {
+    if to.starts_with('/') {
+        bail!("symbolic link {rel} -> {to} is absolute; use a relative link inside the package");
+    }
+    let mut depth: i64 = rel.matches('/').count() as i64;
+    for comp in to.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            bail!("symbolic link {rel} -> {to} points outside the package");
+        }
+    }
+    Ok(())
+}
+
+/// The `SHA256SUMS` text for a plan: `<hex>  <path>` per regular file, bytewise sorted.
+/// Links are listed with the hash of what they point to, as `sha256sum -c` reads them.
+pub fn sums_file(files: &[PlannedFile], binary_sha256: &str) -> Result<String> {
+    let mut hashes: BTreeMap<&str, String> = BTreeMap::new();
+    for f in files {
+        match &f.content {
+            Content::Data { bytes, .. } => {
+                hashes.insert(&f.dest, hash::sha256_hex(bytes));
+            }
+            Content::Binary => {
+                hashes.insert(&f.dest, binary_sha256.to_string());
+            }
+            Content::Symlink(_) => {}
+        }
+    }
+    for f in files {
+        if let Content::Symlink(to) = &f.content {
+            let resolved = resolve_link(&f.dest, to);
+            let h = hashes
+                .get(resolved.as_str())
+                .with_context(|| format!("symbolic link {} -> {to} does not point at a packaged file", f.dest))?
+                .clone();
+            hashes.insert(&f.dest, h);
+        }
+    }
+    Ok(hashes.iter().map(|(p, h)| format!("{h}  {p}\n")).collect())
+}
+
+/// Joins a relative link target onto the link's folder, folding `.` and `..`.
+pub fn resolve_link(link: &str, to: &str) -> String {
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for comp in to.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    parts.join("/")
+}
+
+/// Reads every file below `dir` (sorted, relative paths with `/`). Sockets, FIFOs and
+/// devices are refused: they cannot be shipped.
+pub fn read_sources(dir: &Path) -> Result<Vec<SourceFile>> {
+    if !dir.is_dir() {
+        bail!("source folder {} is missing: restore it from git (git checkout -- {})", dir.display(), dir.display());
+    }
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name().min_depth(1) {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        let path = entry.path();
+        let rel = path
+            .strip_prefix(dir)
+            .expect("walkdir stays below its root")
+            .to_str()
+            .with_context(|| format!("{} is not valid UTF-8", path.display()))?
+            .replace(std::path::MAIN_SEPARATOR, "/");
+        let ft = entry.file_type();
+        let content = if ft.is_dir() {
+            continue;
+        } else if ft.is_symlink() {
+            let to = fs::read_link(path).with_context(|| format!("cannot read link {}", path.display()))?;
+            SourceContent::Symlink(to.to_str().with_context(|| format!("{} is not UTF-8", path.display()))?.to_string())
+        } else if ft.is_file() {
+            SourceContent::Bytes(fs::read(path).with_context(|| format!("cannot read {}", path.display()))?)
+        } else {
+            bail!("{} is a socket, FIFO or device: only files, folders and links can be packaged", path.display());
+        };
+        out.push(SourceFile { rel, origin: path.to_path_buf(), content });
+    }
+    Ok(out)
+}
+
+/// Writes `files` (plus `SHA256SUMS`) into the new folder `dir`, with exact modes.
+pub fn write_plan(files: &[PlannedFile], binary: &BinaryInfo, sums: &str, dir: &Path) -> Result<()> {
+    fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for f in files {
+        let path = dir.join(&f.dest);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        match &f.content {
+            Content::Data { bytes, mode } => fsx::write_file(&path, bytes, *mode)?,
+            Content::Binary => fsx::copy_file(&binary.path, &path, 0o755)?,
+            Content::Symlink(to) => std::os::unix::fs::symlink(to, &path)
+                .with_context(|| format!("cannot create link {}", path.display()))?,
+        }
+    }
+    fsx::write_file(&dir.join(SUMS_FILE), sums.as_bytes(), 0o644)?;
+    // Folder modes are fixed too, so umask never leaks into the package.
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        if entry.file_type().is_dir() {
+            fsx::set_mode(entry.path(), 0o755)?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads the sources for `target` from the repository at `root`.
+pub fn load_sources(root: &Path, target: Target) -> Result<(Vec<SourceFile>, Vec<SourceFile>)> {
+    let common = read_sources(&root.join("common"))?;
+    let own = read_sources(&root.join("targets").join(target.name()))?;
+    Ok((common, own))
+}
+
+/// Assembles `target`'s package into the new folder `dir`; returns its file count
+/// (including `SHA256SUMS`).
+pub fn assemble(proj: &Project, target: Target, binary: &BinaryInfo, git_revision: &str, dir: &Path) -> Result<usize> {
+    let (common, own) = load_sources(&proj.root, target)?;
+    let files = plan(target, &proj.cfg, &common, &own, binary, git_revision)?;
+    let sums = sums_file(&files, &binary.sha256)?;
+    write_plan(&files, binary, &sums, dir)?;
+    Ok(files.len() + 1)
+}
+
+/// `cargo xtask package`: writes `<out>/<version>/<target>/` for each target, each one
+/// staged beside its final name and renamed into place.
+pub fn run(proj: &Project, targets: &[Target], choice: &BinaryChoice, out: Option<&Path>) -> Result<()> {
+    let out_root = proj.out_root(out);
+    let _lock = proj.prepare_out(&out_root)?;
+    let binary = proj.resolve_binary(choice, &out_root.join(CACHE_DIR))?;
+    let git_revision = proj.git_revision();
+    let version_dir = out_root.join(&proj.cfg.release.version);
+    fs::create_dir_all(&version_dir).with_context(|| format!("cannot create {}", version_dir.display()))?;
+    fsx::clean_stale(&version_dir)?;
+    for &target in targets {
+        let staged = fsx::staging_path(&version_dir, target.name());
+        let result = assemble(proj, target, &binary, &git_revision, &staged);
+        if let Err(e) = result {
+            let _ = fs::remove_dir_all(&staged);
+            return Err(e.context(format!("assembling the {target} package")));
+        }
+        let dest = version_dir.join(target.name());
+        fsx::replace_dir(&staged, &dest)?;
+        note(format!("{target}: package ready in {} (binary: {}, {})", dest.display(), binary.source.as_str(), binary.sha256));
+    }
+    Ok(())
+}
+
+/// Folder under the output root for caches (binary hashes, compressed binary frames).
+pub const CACHE_DIR: &str = ".cache";
+
+/// Prints a line to stderr (progress never goes to stdout, which `--json` owns).
+pub fn note(msg: impl fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "{msg}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(rel: &str, text: &str) -> SourceFile {
+        SourceFile { rel: rel.into(), origin: PathBuf::from(rel), content: SourceContent::Bytes(text.as_bytes().to_vec()) }
+    }
+
+    fn binary() -> BinaryInfo {
+        BinaryInfo { path: "/bin/true".into(), size: 42, sha256: "ab".repeat(32), arch: "x86_64", source: BinarySource::Sample }
+    }
+
+    fn cfg() -> Config {
+        Config::default()
+    }
+
+    #[test]
+    fn render_substitutes_and_keeps_install_time() {
+        let vals = vec![("VERSION", "v1.2.3".to_string())];
+        assert_eq!(render("v=@@VERSION@@ p=@@PREFIX@@ a@@b @@\n", &vals).unwrap(), "v=v1.2.3 p=@@PREFIX@@ a@@b @@\n");
+        let err = render("ok\nx=@@VERSON@@\n", &vals).unwrap_err();
+        assert!(format!("{err}").contains("line 2: unknown placeholder @@VERSON@@"), "{err}");
+    }
+
+    #[test]
+    fn forbidden_names() {
+        for bad in [".env", "x/.env", ".env.production", "id_rsa", "keys/server.key", "tls.pem", ".npmrc", "a/token"] {
+            assert!(forbidden_reason(bad).is_some(), "{bad}");
+        }
+        for ok in [".env.example", "id_rsa.pub", "docs/keys.md", "env.example", "tokenizer.php"] {
+            assert!(forbidden_reason(ok).is_none(), "{ok}");
+        }
+        assert!(has_private_key_block(b"x\n-----BEGIN OPENSSH PRIVATE KEY-----\nabc"));
+        assert!(!has_private_key_block(b"-----BEGIN PUBLIC KEY-----"));
+    }
+
+    #[test]
+    fn modes_follow_content() {
+        assert_eq!(mode_for("a.sh", b"echo"), 0o755);
+        assert_eq!(mode_for("run", b"#!/bin/sh\n"), 0o755);
+        assert_eq!(mode_for("Dockerfile", b"FROM x"), 0o644);
+    }
+
+    #[test]
+    fn plan_places_and_renames_the_binary() {
+        let c = cfg();
+        let common = [src("docs/a.md", "v @@VERSION@@\n"), src("helpers/x.sh", "#!/bin/sh\n")];
+        let own = [src("run-native.sh", "exec bin/@@NATIVE_BINARY@@\n")];
+        let plan = plan(Target::Native, &c, &common, &own, &binary(), "abc").unwrap();
+        let dests: Vec<&str> = plan.iter().map(|f| f.dest.as_str()).collect();
+        assert_eq!(dests, ["bin/orangescrum", "build-manifest.json", "docs/a.md", "helpers/x.sh", "run-native.sh"]);
+        let run = plan.iter().find(|f| f.dest == "run-native.sh").unwrap();
+        assert_eq!(run.content, Content::Data { bytes: b"exec bin/orangescrum\n".to_vec(), mode: 0o755 });
+        let docker = super::plan(Target::Docker, &c, &common, &[], &binary(), "abc").unwrap();
+        assert!(docker.iter().any(|f| f.dest == "orangescrum-app/osv4-prod" && f.content == Content::Binary));
+    }
+
+    #[test]
+    fn plan_manifest_fields() {
+        let plan = plan(Target::Docker, &cfg(), &[], &[], &binary(), "deadbeef").unwrap();
+        let Content::Data { bytes, .. } = &plan.iter().find(|f| f.dest == BUILD_MANIFEST).unwrap().content else {
+            panic!()
+        };
+        let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        assert_eq!(v["version"], "v0.0.0");
+        assert_eq!(v["target"], "docker");
+        assert_eq!(v["git_revision"], "deadbeef");
+        assert_eq!(v["frankenphp_version"], "1.12.1");
+        assert_eq!(v["binary"]["sha256"], "ab".repeat(32));
+        assert_eq!(v["binary"]["size"], 42);
+        assert_eq!(v["binary"]["binary_source"], "sample");
+    }
+
+    #[test]
+    fn plan_refusals() {
+        let c = cfg();
+        let err = |common: &[SourceFile], own: &[SourceFile]| {
+            format!("{:#}", plan(Target::Docker, &c, common, own, &binary(), "x").unwrap_err())
+        };
+        assert!(err(&[src(".env", "A=1")], &[]).contains("refusing to package .env"));
+        assert!(err(&[src("a", "x")], &[src("a", "y")]).contains("collides"));
+        assert!(err(&[src("k.txt", "-----BEGIN RSA PRIVATE KEY-----\n")], &[]).contains("private key"));
+        assert!(err(&[src("orangescrum-app", "x")], &[]).contains("needs the folder"));
+        assert!(err(&[src("x", "@@NOPE@@")], &[]).contains("unknown placeholder"));
+        assert!(err(&[src("a\nb", "x")], &[]).contains("unsupported file name"));
+        let link = SourceFile { rel: "a/l".into(), origin: "a/l".into(), content: SourceContent::Symlink("../../etc/passwd".into()) };
+        assert!(err(&[link], &[]).contains("outside the package"));
+    }
+
+    #[test]
+    fn sums_cover_every_file_sorted() {
+        let common = [src("b.txt", "b"), src("a.txt", "a")];
+        let link = SourceFile { rel: "docs/l".into(), origin: "l".into(), content: SourceContent::Symlink("../a.txt".into()) };
+        let plan = plan(Target::Native, &cfg(), &common, &[link], &binary(), "x").unwrap();
+        let sums = sums_file(&plan, &binary().sha256).unwrap();
+        let names: Vec<&str> = sums.lines().map(|l| l.split_once("  ").unwrap().1).collect();
+        assert_eq!(names, ["a.txt", "b.txt", "bin/orangescrum", "build-manifest.json", "docs/l"]);
+        let a = sums.lines().next().unwrap().split_once("  ").unwrap().0.to_string();
+        assert!(sums.lines().last().unwrap().starts_with(&a), "links hash as their target");
+    }
+}
