@@ -1,6 +1,491 @@
-//! `cargo xtask dist`: placeholder while the module is written.
-use anyhow::Result;
-use crate::project::Project;
-#[derive(clap::Args)]
-pub struct DistArgs {}
-pub fn run(_p: &Project, _a: &DistArgs) -> Result<()> { Ok(()) }
+//! `cargo xtask dist`: packages every target and writes the release folder
+//! `<out>/<version>/`: one reproducible `.tar.zst` per target with its `.sha256`, a
+//! release-level `SHA256SUMS` and `dist-manifest.json`.
+//!
+//! The binary is compressed once into a zstd frame cached under `<out>/.cache/frames/`
+//! (keyed by its SHA-256, size, level and libzstd version) and spliced into every archive.
+//! The whole version folder is staged under a temporary name and renamed into place.
+
+use std::{
+    fs::{self, File},
+    io::{self, BufWriter, IsTerminal, Read, Write},
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    archive::{self, TarZstWriter, ZstdParams},
+    config::is_version,
+    fsx,
+    hash::{self, HashingWriter},
+    package::{self, note, BinaryInfo, Target, CACHE_DIR},
+    project::{self, Project},
+    BinaryArgs,
+};
+
+pub const RELEASE_SUMS: &str = "SHA256SUMS";
+pub const RELEASE_MANIFEST: &str = "dist-manifest.json";
+
+#[derive(clap::Args, Clone, Default)]
+pub struct DistArgs {
+    /// Only these targets (repeatable; default: all).
+    #[arg(long = "target", value_enum, value_name = "TARGET")]
+    pub targets: Vec<Target>,
+    #[command(flatten)]
+    pub binary: BinaryArgs,
+    /// Output root instead of dist/ (the release goes to OUT/<version>/). Must be new,
+    /// empty, or made by xtask.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// zstd level, 1-19 (default: dist.zstd_level).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: Option<i32>,
+    /// Recompress the binary even when a cached frame exists.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Print the release manifest as JSON on stdout (progress stays on stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistManifest {
+    pub app: String,
+    pub version: String,
+    pub git_revision: String,
+    pub source_date_epoch: u64,
+    pub zstd_level: i32,
+    pub libzstd: String,
+    pub targets: Vec<TargetEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetEntry {
+    pub target: Target,
+    pub archive: String,
+    pub size: u64,
+    pub sha256: String,
+    pub files: usize,
+    pub arch: String,
+    pub binary_sha256: String,
+    pub binary_source: String,
+}
+
+/// `<app>-<version>-<target>`: the archive's top-level folder.
+pub fn top_folder(app: &str, version: &str, target: Target) -> String {
+    format!("{app}-{version}-{target}")
+}
+
+/// `<app>-<version>-<target>-<arch>.tar.zst`.
+pub fn archive_name(app: &str, version: &str, target: Target, arch: &str) -> String {
+    format!("{}-{arch}.tar.zst", top_folder(app, version, target))
+}
+
+/// One `sha256sum` line.
+pub fn sums_line(sha: &str, name: &str) -> String {
+    format!("{sha}  {name}\n")
+}
+
+/// The release-level `SHA256SUMS`: one line per archive, sorted bytewise by name.
+pub fn release_sums(entries: &[TargetEntry]) -> String {
+    let mut lines: Vec<(&str, &str)> = entries.iter().map(|e| (e.archive.as_str(), e.sha256.as_str())).collect();
+    lines.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    lines.into_iter().map(|(n, h)| sums_line(h, n)).collect()
+}
+
+pub fn manifest_json(m: &DistManifest) -> Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(m).context("serialising dist-manifest.json")?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
+    let started = Instant::now();
+    let cfg = &proj.cfg;
+    let level = args.level.unwrap_or(cfg.dist.zstd_level);
+    let mut targets = if args.targets.is_empty() { Target::ALL.to_vec() } else { args.targets.clone() };
+    targets.sort();
+    targets.dedup();
+
+    // Everything that can be refused cheaply is checked before any output is touched.
+    let source_date = proj.source_date_epoch()?;
+    let out_root = proj.out_root(args.out.as_deref());
+    let _lock = proj.prepare_out(&out_root)?;
+    fsx::clean_stale(&out_root)?;
+    let (mut binary, meta) = proj.locate_binary(&args.binary.choice())?;
+    let git_revision = proj.git_revision();
+    let params = ZstdParams::new(level);
+    let cache = out_root.join(CACHE_DIR);
+    let frame = binary_frame(&cache, &mut binary, &meta, params, args.no_cache)?;
+
+    let version = &cfg.release.version;
+    let staging = fsx::staging_path(&out_root, version);
+    let result = (|| -> Result<DistManifest> {
+        fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+        let mut entries = Vec::new();
+        for &target in &targets {
+            let pkg = staging.join(target.name());
+            package::assemble(proj, target, &binary, &git_revision, &pkg)
+                .with_context(|| format!("assembling the {target} package"))?;
+            let name = archive_name(&cfg.release.app_name, version, target, binary.arch);
+            let top = top_folder(&cfg.release.app_name, version, target);
+            let (sha256, size, files) = write_archive(
+                &pkg,
+                &top,
+                &target.binary_dest(cfg),
+                &frame,
+                binary.size,
+                params,
+                source_date,
+                &staging.join(&name),
+            )
+            .with_context(|| format!("writing {name}"))?;
+            fsx::write_file(&staging.join(format!("{name}.sha256")), sums_line(&sha256, &name).as_bytes(), 0o644)?;
+            note(format!("{target}: {name} ({size} bytes, {files} files)"));
+            entries.push(TargetEntry {
+                target,
+                archive: name,
+                size,
+                sha256,
+                files,
+                arch: binary.arch.to_string(),
+                binary_sha256: binary.sha256.clone(),
+                binary_source: binary.source.as_str().to_string(),
+            });
+        }
+        let manifest = DistManifest {
+            app: cfg.release.app_name.clone(),
+            version: version.clone(),
+            git_revision: git_revision.clone(),
+            source_date_epoch: source_date,
+            zstd_level: level,
+            libzstd: zstd::zstd_safe::version_string().to_string(),
+            targets: entries,
+        };
+        write_release_files(&staging, &manifest)?;
+        Ok(manifest)
+    })();
+    let manifest = match result {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    let dest = out_root.join(version);
+    fsx::replace_dir(&staging, &dest)?;
+    prune(&out_root, version, cfg.dist.keep_versions)?;
+    note(format!("release {version} ready in {} ({:.2} s)", dest.display(), started.elapsed().as_secs_f64()));
+    if args.json {
+        io::stdout().write_all(&manifest_json(&manifest)?).context("writing to stdout")?;
+    }
+    Ok(())
+}
+
+/// Writes `SHA256SUMS` and `dist-manifest.json` for `manifest` into `dir`.
+pub fn write_release_files(dir: &Path, manifest: &DistManifest) -> Result<()> {
+    fsx::write_file(&dir.join(RELEASE_SUMS), release_sums(&manifest.targets).as_bytes(), 0o644)?;
+    fsx::write_file(&dir.join(RELEASE_MANIFEST), &manifest_json(manifest)?, 0o644)
+}
+
+/// Returns the cached compressed frame of the binary, making it when needed, and fills
+/// in `binary.sha256`. A cold run reads the binary once, hashing while compressing.
+fn binary_frame(
+    cache: &Path,
+    binary: &mut BinaryInfo,
+    meta: &fs::Metadata,
+    params: ZstdParams,
+    no_cache: bool,
+) -> Result<PathBuf> {
+    let frames = cache.join("frames");
+    fs::create_dir_all(&frames).with_context(|| format!("cannot create {}", frames.display()))?;
+    let zver = zstd::zstd_safe::version_string();
+    let frame_path =
+        |sha: &str| frames.join(format!("{sha}-{}-l{}-zstd{zver}.zst", binary.size, params.level));
+    let mut known = project::known_sha256(cache, meta);
+    if known.is_none() && !no_cache && has_frame_of_size(&frames, binary.size) {
+        // Same size as a cached frame: hashing (fast) may spare a recompression (slow).
+        known = Some(hash::sha256_file(&binary.path)?.0);
+        project::remember_sha256(cache, meta, known.as_deref().unwrap_or_default())?;
+    }
+    if let Some(sha) = &known {
+        binary.sha256 = sha.clone();
+        let path = frame_path(sha);
+        if path.is_file() && !no_cache {
+            note(format!("binary: {} ({} bytes) compressed frame reused from the cache", binary.path.display(), binary.size));
+            touch(&path);
+            return Ok(path);
+        }
+    }
+
+    let started = Instant::now();
+    let file = File::open(&binary.path).with_context(|| format!("cannot open {}", binary.path.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(fsx::TMP_PREFIX)
+        .tempfile_in(&frames)
+        .with_context(|| format!("cannot create a temporary file in {}", frames.display()))?;
+    let reader = Progress::new(file, binary.size, format!("compressing {}", binary.path.display()));
+    let sha = archive::compress_data_frame(reader, binary.size, params, BufWriter::new(tmp.as_file()))
+        .with_context(|| format!("compressing {}", binary.path.display()))?;
+    if let Some(expected) = &known {
+        if *expected != sha {
+            bail!("{} changed while it was read; run again", binary.path.display());
+        }
+    }
+    project::remember_sha256(cache, meta, &sha)?;
+    let path = frame_path(&sha);
+    tmp.persist(&path).with_context(|| format!("cannot store {}", path.display()))?;
+    binary.sha256 = sha;
+    note(format!(
+        "binary: {} ({} bytes) compressed at level {} in {:.2} s",
+        binary.path.display(),
+        binary.size,
+        params.level,
+        started.elapsed().as_secs_f64()
+    ));
+    prune_frames(&frames, &path)?;
+    Ok(path)
+}
+
+fn has_frame_of_size(frames: &Path, size: u64) -> bool {
+    let needle = format!("-{size}-l");
+    fs::read_dir(frames)
+        .map(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().contains(&needle)))
+        .unwrap_or(false)
+}
+
+fn touch(path: &Path) {
+    if let Ok(f) = File::options().append(true).open(path) {
+        let _ = f.set_modified(std::time::SystemTime::now());
+    }
+}
+
+/// Keeps the cache to the two most recently used frames (each is ~1/3 of the binary).
+fn prune_frames(frames: &Path, keep: &Path) -> Result<()> {
+    let mut all: Vec<(std::time::SystemTime, PathBuf)> = fs::read_dir(frames)
+        .with_context(|| format!("cannot read {}", frames.display()))?
+        .flatten()
+        .filter(|e| e.path() != keep && e.file_name().to_string_lossy().ends_with(".zst"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    all.sort();
+    let excess = all.len().saturating_sub(1);
+    for (_, p) in all.into_iter().take(excess) {
+        fs::remove_file(&p).with_context(|| format!("cannot remove the old cache entry {}", p.display()))?;
+    }
+    Ok(())
+}
+
+/// Streams the package folder `pkg` into a `.tar.zst` at `dest` under the top folder
+/// `top`; the file at `binary_rel` is taken from the pre-compressed `frame`.
+/// Returns (sha256, size, number of non-folder entries).
+#[allow(clippy::too_many_arguments)]
+pub fn write_archive(
+    pkg: &Path,
+    top: &str,
+    binary_rel: &str,
+    frame: &Path,
+    binary_size: u64,
+    params: ZstdParams,
+    mtime: u64,
+    dest: &Path,
+) -> Result<(String, u64, usize)> {
+    let entries = collect_entries(pkg)?;
+    let file = File::create(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    let mut w = TarZstWriter::new(HashingWriter::new(BufWriter::with_capacity(1 << 20, file)), params, mtime);
+    w.add_dir(top)?;
+    let mut files = 0;
+    for (rel, kind) in &entries {
+        let path = format!("{top}/{rel}");
+        let abs = pkg.join(rel);
+        match kind {
+            Kind::Dir => w.add_dir(&path)?,
+            Kind::Symlink(to) => {
+                files += 1;
+                w.add_symlink(&path, to)?
+            }
+            Kind::File { size, executable } => {
+                files += 1;
+                if rel == binary_rel {
+                    if *size != binary_size {
+                        bail!("{} is {size} bytes but the binary is {binary_size}", abs.display());
+                    }
+                    let f = File::open(frame).with_context(|| format!("cannot open {}", frame.display()))?;
+                    w.add_file_frame(&path, true, *size, f)?;
+                } else {
+                    let f = File::open(&abs).with_context(|| format!("cannot open {}", abs.display()))?;
+                    w.add_file(&path, *executable, *size, f)?;
+                }
+            }
+        }
+    }
+    let sink = w.finish()?;
+    let (buf, sha, size) = sink.finish();
+    let file = buf.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
+    file.sync_all().with_context(|| format!("cannot sync {}", dest.display()))?;
+    fsx::set_mode(dest, 0o644)?;
+    Ok((sha, size, files))
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Kind {
+    Dir,
+    File { size: u64, executable: bool },
+    Symlink(String),
+}
+
+/// Every entry below `dir` as (relative path, kind), sorted bytewise by path. Sockets,
+/// FIFOs and devices are refused.
+pub fn collect_entries(dir: &Path) -> Result<Vec<(String, Kind)>> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("below root")
+            .to_str()
+            .with_context(|| format!("{} is not UTF-8", entry.path().display()))?
+            .to_string();
+        let ft = entry.file_type();
+        let kind = if ft.is_dir() {
+            Kind::Dir
+        } else if ft.is_symlink() {
+            let to = fs::read_link(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?;
+            Kind::Symlink(to.to_string_lossy().into_owned())
+        } else if ft.is_file() {
+            let meta = entry.metadata().with_context(|| format!("cannot stat {}", entry.path().display()))?;
+            Kind::File { size: meta.len(), executable: meta.permissions().mode() & 0o111 != 0 }
+        } else {
+            bail!("{} is a socket, FIFO or device: it cannot be archived", entry.path().display());
+        };
+        out.push((rel, kind));
+    }
+    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    Ok(out)
+}
+
+/// Removes the oldest `<version>/` folders beyond `keep` besides `current`. Only folders
+/// whose names are versions are considered; nothing else in the output root is touched.
+pub fn prune(out_root: &Path, current: &str, keep: usize) -> Result<Vec<String>> {
+    let mut versions: Vec<String> = fs::read_dir(out_root)
+        .with_context(|| format!("cannot read {}", out_root.display()))?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| is_version(n) && n != current)
+        .collect();
+    versions.sort_by_key(|v| std::cmp::Reverse(version_key(v)));
+    let mut removed = Vec::new();
+    for old in versions.into_iter().skip(keep) {
+        let path = out_root.join(&old);
+        fs::remove_dir_all(&path).with_context(|| format!("cannot remove the old release {}", path.display()))?;
+        note(format!("pruned old release {old}"));
+        removed.push(old);
+    }
+    Ok(removed)
+}
+
+/// Sort key for `vX.Y.Z[-pre]`: numeric parts, then releases after their pre-releases.
+pub fn version_key(v: &str) -> (u64, u64, u64, bool, String) {
+    let rest = v.trim_start_matches('v');
+    let (core, pre) = rest.split_once('-').map_or((rest, None), |(c, p)| (c, Some(p)));
+    let mut nums = core.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
+    (
+        nums.next().unwrap_or(0),
+        nums.next().unwrap_or(0),
+        nums.next().unwrap_or(0),
+        pre.is_none(),
+        pre.unwrap_or("").to_string(),
+    )
+}
+
+/// A reader that reports progress: a live percentage on a terminal, else nothing (the
+/// caller prints one line when the step ends).
+struct Progress<R> {
+    inner: R,
+    total: u64,
+    done: u64,
+    last_pct: u64,
+    label: String,
+    tty: bool,
+}
+
+impl<R: Read> Progress<R> {
+    fn new(inner: R, total: u64, label: String) -> Self {
+        let tty = io::stderr().is_terminal();
+        Progress { inner, total: total.max(1), done: 0, last_pct: u64::MAX, label, tty }
+    }
+}
+
+impl<R: Read> Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if self.tty {
+            let pct = self.done * 100 / self.total;
+            if pct != self.last_pct {
+                self.last_pct = pct;
+                let width = 30;
+                let filled = (pct as usize * width / 100).min(width);
+                let mut err = io::stderr().lock();
+                let _ = write!(err, "\r{} [{}{}] {pct:3}%", self.label, "#".repeat(filled), ".".repeat(width - filled));
+                if self.done >= self.total {
+                    let _ = writeln!(err);
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(archive_name("orangescrum", "v26.1.1", Target::Docker, "x86_64"), "orangescrum-v26.1.1-docker-x86_64.tar.zst");
+        assert_eq!(top_folder("a", "v1.0.0", Target::Native), "a-v1.0.0-native");
+    }
+
+    #[test]
+    fn release_sums_sorted_lf() {
+        let e = |name: &str, h: char| TargetEntry {
+            target: Target::Docker,
+            archive: name.into(),
+            size: 1,
+            sha256: h.to_string().repeat(64),
+            files: 1,
+            arch: "x86_64".into(),
+            binary_sha256: String::new(),
+            binary_source: "sample".into(),
+        };
+        let s = release_sums(&[e("b.tar.zst", 'b'), e("a.tar.zst", 'a')]);
+        assert_eq!(s, format!("{}  a.tar.zst\n{}  b.tar.zst\n", "a".repeat(64), "b".repeat(64)));
+    }
+
+    #[test]
+    fn version_ordering_and_prune() {
+        let mut v = vec!["v1.10.0", "v1.9.0", "v1.10.0-rc.1", "v2.0.0"];
+        v.sort_by_key(|v| version_key(v));
+        assert_eq!(v, ["v1.9.0", "v1.10.0-rc.1", "v1.10.0", "v2.0.0"]);
+
+        let t = tempfile::tempdir().unwrap();
+        for d in ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0", "v2.0.0", "notes", ".cache"] {
+            fs::create_dir(t.path().join(d)).unwrap();
+        }
+        fs::write(t.path().join("v0.9.0"), "a file named like a version").unwrap();
+        let removed = prune(t.path(), "v2.0.0", 2).unwrap();
+        assert_eq!(removed, ["v1.1.0", "v1.0.0"]);
+        for kept in ["v1.2.0", "v1.3.0", "v2.0.0", "notes", ".cache", "v0.9.0"] {
+            assert!(t.path().join(kept).exists(), "{kept} kept");
+        }
+    }
+}

@@ -26,7 +26,7 @@ pub const SUMS_FILE: &str = "SHA256SUMS";
 /// Name of the per-package build manifest.
 pub const BUILD_MANIFEST: &str = "build-manifest.json";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     Docker,
