@@ -49,6 +49,9 @@ pub struct DistArgs {
     /// Print the release manifest as JSON on stdout (progress stays on stderr).
     #[arg(long)]
     pub json: bool,
+    /// Source date forced by `verify --rebuild` (the recorded one), not a CLI flag.
+    #[arg(skip)]
+    pub source_date: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,7 +116,10 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
     targets.dedup();
 
     // Everything that can be refused cheaply is checked before any output is touched.
-    let source_date = proj.source_date_epoch()?;
+    let source_date = match args.source_date {
+        Some(t) => t,
+        None => proj.source_date_epoch()?,
+    };
     let out_root = proj.out_root(args.out.as_deref());
     let _lock = proj.prepare_out(&out_root)?;
     fsx::clean_stale(&out_root)?;

@@ -85,6 +85,7 @@ pub fn read(path: &Path) -> Result<ElfInfo> {
 
 /// Builds a minimal 64-bit little-endian ELF image for tests: header, program headers
 /// (one `PT_INTERP` when `dynamic`), padded with a repeating pattern to `size` bytes.
+#[cfg(test)]
 pub fn fake_elf(size: usize, machine: u16, dynamic: bool) -> Vec<u8> {
     let mut v = vec![0u8; 64 + 56 * 2];
     v[..4].copy_from_slice(b"\x7fELF");

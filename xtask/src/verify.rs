@@ -1,6 +1,421 @@
-//! `cargo xtask verify`: placeholder while the module is written.
-use anyhow::Result;
-use crate::project::Project;
+//! `cargo xtask verify`: proves that what is on disk is what was built. Accepts a release
+//! folder (`dist/<version>/`), one `.tar.zst` archive, or an extracted package folder,
+//! checks every hash it can reach and names each missing, extra or modified file.
+
+use std::{
+    collections::BTreeMap,
+    fs::{self, File},
+    io::{BufReader, Read},
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{
+    dist::{self, DistArgs, DistManifest, RELEASE_MANIFEST, RELEASE_SUMS},
+    hash,
+    package::{resolve_link, BinarySource, BUILD_MANIFEST, SUMS_FILE},
+    project::Project,
+    BinaryArgs,
+};
+
 #[derive(clap::Args)]
-pub struct VerifyArgs {}
-pub fn run(_p: &Project, _a: &VerifyArgs) -> Result<std::process::ExitCode> { Ok(std::process::ExitCode::SUCCESS) }
+pub struct VerifyArgs {
+    /// A dist/<version>/ folder, one .tar.zst archive, or an extracted package folder.
+    pub path: PathBuf,
+    /// Also rebuild the release into a temporary folder and compare it byte for byte.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// With --rebuild: the binary to rebuild with (default: what the manifest recorded).
+    #[command(flatten)]
+    pub binary: BinaryArgs,
+}
+
+/// Findings, one line each, printed at the end.
+#[derive(Default)]
+pub struct Report {
+    pub problems: Vec<String>,
+    pub checked: usize,
+}
+
+impl Report {
+    fn problem(&mut self, s: impl Into<String>) {
+        let s = s.into();
+        eprintln!("FAIL {s}");
+        self.problems.push(s);
+    }
+}
+
+pub fn run(proj: &Project, args: &VerifyArgs) -> Result<ExitCode> {
+    let mut report = Report::default();
+    let path = &args.path;
+    let kind = classify(path)?;
+    match kind {
+        Input::Release => verify_release(path, &mut report)?,
+        Input::Archive => {
+            check_sidecar(path, &mut report)?;
+            verify_archive(path, &mut report)?;
+        }
+        Input::Package => verify_package_dir(path, &mut report)?,
+    }
+    if args.rebuild {
+        let release = match kind {
+            Input::Release => path.clone(),
+            Input::Archive => path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            Input::Package => bail!("--rebuild needs a release folder or an archive, not an extracted package"),
+        };
+        rebuild_and_compare(proj, &release, &args.binary, &mut report)?;
+    }
+    if report.problems.is_empty() {
+        eprintln!("verified: {} files checked, no mismatch in {}", report.checked, path.display());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("verification FAILED: {} problem(s) in {}", report.problems.len(), path.display());
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Input {
+    Release,
+    Archive,
+    Package,
+}
+
+fn classify(path: &Path) -> Result<Input> {
+    if path.is_file() {
+        if path.to_string_lossy().ends_with(".tar.zst") {
+            return Ok(Input::Archive);
+        }
+        bail!("{} is a file but not a .tar.zst archive", path.display());
+    }
+    if !path.is_dir() {
+        bail!("{} does not exist", path.display());
+    }
+    if path.join(RELEASE_MANIFEST).is_file() {
+        return Ok(Input::Release);
+    }
+    if path.join(SUMS_FILE).is_file() {
+        return Ok(Input::Package);
+    }
+    bail!(
+        "{} has neither {RELEASE_MANIFEST} (a release folder) nor {SUMS_FILE} (a package folder): nothing to verify against",
+        path.display()
+    )
+}
+
+fn read_sums(path: &Path) -> Result<Vec<(String, String)>> {
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    hash::parse_sums(&text).with_context(|| format!("malformed {}", path.display()))
+}
+
+/// Checks `<archive>.sha256` when it is there.
+fn check_sidecar(archive: &Path, report: &mut Report) -> Result<()> {
+    let side = PathBuf::from(format!("{}.sha256", archive.display()));
+    if !side.is_file() {
+        return Ok(());
+    }
+    let (actual, _) = hash::sha256_file(archive)?;
+    for (_, expected) in read_sums(&side)? {
+        report.checked += 1;
+        if expected != actual {
+            report.problem(format!("MODIFIED {} (does not match {})", archive.display(), side.display()));
+        }
+    }
+    Ok(())
+}
+
+fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
+    let manifest: DistManifest = serde_json::from_slice(
+        &fs::read(dir.join(RELEASE_MANIFEST)).with_context(|| format!("cannot read {}", dir.join(RELEASE_MANIFEST).display()))?,
+    )
+    .with_context(|| format!("malformed {}", dir.join(RELEASE_MANIFEST).display()))?;
+    let sums_path = dir.join(RELEASE_SUMS);
+    let sums: BTreeMap<String, String> = if sums_path.is_file() {
+        read_sums(&sums_path)?.into_iter().collect()
+    } else {
+        report.problem(format!("MISSING {}", sums_path.display()));
+        BTreeMap::new()
+    };
+    let mut actual = BTreeMap::new();
+    for (name, expected) in &sums {
+        let p = dir.join(name);
+        report.checked += 1;
+        if !p.is_file() {
+            report.problem(format!("MISSING {name} (listed in {RELEASE_SUMS})"));
+            continue;
+        }
+        let (h, size) = hash::sha256_file(&p)?;
+        if &h != expected {
+            report.problem(format!("MODIFIED {name} (sha256 {h}, {RELEASE_SUMS} says {expected})"));
+        }
+        actual.insert(name.clone(), (h, size));
+    }
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".tar.zst") && !sums.contains_key(&name) {
+            report.problem(format!("EXTRA {name} (not listed in {RELEASE_SUMS})"));
+        }
+    }
+    for t in &manifest.targets {
+        match actual.get(&t.archive) {
+            None if !sums.contains_key(&t.archive) => {
+                report.problem(format!("MISSING {} (listed in {RELEASE_MANIFEST}, not in {RELEASE_SUMS})", t.archive))
+            }
+            Some((h, size)) if *h != t.sha256 || *size != t.size => {
+                report.problem(format!("MODIFIED {} (differs from {RELEASE_MANIFEST})", t.archive))
+            }
+            _ => {}
+        }
+    }
+    if manifest.targets.len() != sums.len() {
+        report.problem(format!("{RELEASE_MANIFEST} lists {} archives, {RELEASE_SUMS} {}", manifest.targets.len(), sums.len()));
+    }
+    for name in sums.keys() {
+        let archive = dir.join(name);
+        if archive.is_file() {
+            check_sidecar(&archive, report)?;
+            verify_archive(&archive, report)?;
+        }
+    }
+    // The unpacked package folders beside the archives, when present.
+    for t in &manifest.targets {
+        let pkg = dir.join(t.target.name());
+        if pkg.join(SUMS_FILE).is_file() {
+            verify_package_dir(&pkg, report)?;
+        }
+    }
+    Ok(())
+}
+
+/// Streams the archive once: every file is hashed and compared with the archive's own
+/// `SHA256SUMS`.
+pub fn verify_archive(path: &Path, report: &mut Report) -> Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match scan_archive(path) {
+        Ok(scan) => compare_with_sums(&name, &scan, report),
+        Err(e) => report.problem(format!("CORRUPT {name}: {e:#}")),
+    }
+    Ok(())
+}
+
+/// What an archive holds: hashes of files, link targets, and its `SHA256SUMS` text.
+struct Scan {
+    files: BTreeMap<String, String>,
+    links: BTreeMap<String, String>,
+    sums: Option<String>,
+    build_manifest: Option<Vec<u8>>,
+}
+
+fn scan_archive(path: &Path) -> Result<Scan> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let decoder = zstd::stream::read::Decoder::new(BufReader::new(file)).context("not a zstd stream")?;
+    let mut ar = tar::Archive::new(decoder);
+    let mut top: Option<String> = None;
+    let mut scan = Scan { files: BTreeMap::new(), links: BTreeMap::new(), sums: None, build_manifest: None };
+    for entry in ar.entries().context("cannot read the tar stream")? {
+        let mut entry = entry.context("damaged tar entry")?;
+        let full = entry.path().context("bad entry path")?.to_string_lossy().into_owned();
+        let full = full.trim_end_matches('/').to_string();
+        let (head, rel) = full.split_once('/').unwrap_or((&full, ""));
+        match &top {
+            None => top = Some(head.to_string()),
+            Some(t) if t != head => bail!("entry {full} is outside the top-level folder {t}/"),
+            _ => {}
+        }
+        if rel.is_empty() {
+            continue;
+        }
+        let ty = entry.header().entry_type();
+        if ty.is_dir() {
+            continue;
+        } else if ty.is_symlink() {
+            let to = entry.link_name()?.map(|l| l.to_string_lossy().into_owned()).unwrap_or_default();
+            scan.links.insert(rel.to_string(), to);
+        } else if ty.is_file() {
+            if rel == SUMS_FILE || rel == BUILD_MANIFEST {
+                let mut buf = Vec::new();
+                entry.read_to_end(&mut buf).with_context(|| format!("cannot read {full}"))?;
+                scan.files.insert(rel.to_string(), hash::sha256_hex(&buf));
+                if rel == SUMS_FILE {
+                    scan.sums = Some(String::from_utf8(buf).context("SHA256SUMS is not UTF-8")?);
+                } else {
+                    scan.build_manifest = Some(buf);
+                }
+            } else {
+                let (h, _) = hash::sha256_reader(&mut entry).with_context(|| format!("cannot read {full}"))?;
+                scan.files.insert(rel.to_string(), h);
+            }
+        } else {
+            bail!("entry {full} has unsupported type {ty:?}");
+        }
+    }
+    Ok(scan)
+}
+
+fn compare_with_sums(archive: &str, scan: &Scan, report: &mut Report) {
+    let Some(sums) = &scan.sums else {
+        report.problem(format!("MISSING {archive}: {SUMS_FILE} inside the archive"));
+        return;
+    };
+    let listed = match hash::parse_sums(sums) {
+        Ok(l) => l,
+        Err(e) => {
+            report.problem(format!("CORRUPT {archive}: its {SUMS_FILE}: {e:#}"));
+            return;
+        }
+    };
+    let mut actual = scan.files.clone();
+    for (link, to) in &scan.links {
+        if let Some(h) = scan.files.get(&resolve_link(link, to)) {
+            actual.insert(link.clone(), h.clone());
+        } else {
+            actual.insert(link.clone(), String::new());
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, expected) in &listed {
+        report.checked += 1;
+        seen.insert(name.as_str());
+        match actual.get(name) {
+            None => report.problem(format!("MISSING {archive}: {name}")),
+            Some(h) if h != expected => report.problem(format!("MODIFIED {archive}: {name}")),
+            _ => {}
+        }
+    }
+    for name in actual.keys() {
+        if name != SUMS_FILE && !seen.contains(name.as_str()) {
+            report.problem(format!("EXTRA {archive}: {name}"));
+        }
+    }
+    check_build_manifest(archive, scan.build_manifest.as_deref(), &listed, report);
+}
+
+/// The build manifest's binary hash must be the hash of the binary it describes.
+fn check_build_manifest(place: &str, manifest: Option<&[u8]>, listed: &[(String, String)], report: &mut Report) {
+    let Some(bytes) = manifest else { return };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        report.problem(format!("CORRUPT {place}: {BUILD_MANIFEST} is not JSON"));
+        return;
+    };
+    let (Some(path), Some(sha)) = (v["binary"]["path"].as_str(), v["binary"]["sha256"].as_str()) else {
+        report.problem(format!("CORRUPT {place}: {BUILD_MANIFEST} has no binary path/sha256"));
+        return;
+    };
+    match listed.iter().find(|(n, _)| n == path) {
+        Some((_, h)) if h == sha => {}
+        _ => report.problem(format!("MODIFIED {place}: {path} does not match the sha256 in {BUILD_MANIFEST}")),
+    }
+}
+
+/// Checks an extracted package folder against its `SHA256SUMS`. A local `.env` is
+/// expected on a server (it is never packaged) and is not reported.
+pub fn verify_package_dir(dir: &Path, report: &mut Report) -> Result<()> {
+    let place = dir.display().to_string();
+    let listed = read_sums(&dir.join(SUMS_FILE))?;
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, expected) in &listed {
+        report.checked += 1;
+        seen.insert(name.clone());
+        let p = dir.join(name);
+        if !p.exists() {
+            report.problem(format!("MISSING {place}: {name}"));
+            continue;
+        }
+        let (h, _) = hash::sha256_file(&p)?;
+        if &h != expected {
+            report.problem(format!("MODIFIED {place}: {name}"));
+        }
+    }
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir).expect("below root").to_string_lossy().into_owned();
+        if rel != SUMS_FILE && rel != ".env" && !seen.contains(&rel) {
+            report.problem(format!("EXTRA {place}: {rel}"));
+        }
+    }
+    let manifest = fs::read(dir.join(BUILD_MANIFEST)).ok();
+    check_build_manifest(&place, manifest.as_deref(), &listed, report);
+    Ok(())
+}
+
+/// Rebuilds the release described by `release/dist-manifest.json` into a temporary folder
+/// and compares every release-level file byte for byte.
+fn rebuild_and_compare(proj: &Project, release: &Path, binary: &BinaryArgs, report: &mut Report) -> Result<()> {
+    let manifest_path = release.join(RELEASE_MANIFEST);
+    let manifest: DistManifest = serde_json::from_slice(
+        &fs::read(&manifest_path).with_context(|| format!("cannot read {}", manifest_path.display()))?,
+    )
+    .with_context(|| format!("malformed {}", manifest_path.display()))?;
+    if manifest.version != proj.cfg.release.version {
+        bail!(
+            "the release is {} but this checkout configures {}: check out the release's commit ({}) to rebuild it",
+            manifest.version,
+            proj.cfg.release.version,
+            manifest.git_revision
+        );
+    }
+    let mut binary = binary.clone();
+    if binary.binary.is_none() && !binary.sample {
+        match manifest.targets.first().map(|t| t.binary_source.as_str()) {
+            Some(s) if s == BinarySource::Sample.as_str() => binary.sample = true,
+            Some(s) if s == BinarySource::External.as_str() => {
+                bail!("the release was built with --binary PATH: pass the same binary to rebuild (--binary PATH)")
+            }
+            _ => {}
+        }
+    }
+    let tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let args = DistArgs {
+        targets: manifest.targets.iter().map(|t| t.target).collect(),
+        binary,
+        out: Some(tmp.path().join("out")),
+        level: Some(manifest.zstd_level),
+        source_date: Some(manifest.source_date_epoch),
+        ..DistArgs::default()
+    };
+    eprintln!("rebuilding {} into {} ...", manifest.version, tmp.path().display());
+    dist::run(proj, &args).context("rebuilding the release")?;
+    let rebuilt = tmp.path().join("out").join(&manifest.version);
+    let mut names = vec![RELEASE_SUMS.to_string(), RELEASE_MANIFEST.to_string()];
+    for t in &manifest.targets {
+        names.push(t.archive.clone());
+        names.push(format!("{}.sha256", t.archive));
+    }
+    for name in names {
+        report.checked += 1;
+        let (a, b) = (release.join(&name), rebuilt.join(&name));
+        if !b.is_file() {
+            report.problem(format!("REBUILD {name}: the rebuild did not produce it"));
+        } else if !a.is_file() {
+            report.problem(format!("REBUILD {name}: missing from {}", release.display()));
+        } else if !same_bytes(&a, &b)? {
+            report.problem(format!("REBUILD {name}: differs from a fresh build (not reproducible, or not built from this commit)"));
+        }
+    }
+    Ok(())
+}
+
+fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
+    let (ma, mb) = (fs::metadata(a)?, fs::metadata(b)?);
+    if ma.len() != mb.len() {
+        return Ok(false);
+    }
+    let mut ra = BufReader::new(File::open(a).with_context(|| format!("cannot open {}", a.display()))?);
+    let mut rb = BufReader::new(File::open(b).with_context(|| format!("cannot open {}", b.display()))?);
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = ra.read(&mut ba)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        rb.read_exact(&mut bb[..n])?;
+        if ba[..n] != bb[..n] {
+            return Ok(false);
+        }
+    }
+}
