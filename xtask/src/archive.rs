@@ -33,7 +33,11 @@ pub fn padding(size: u64) -> usize {
 /// fit the 100-byte name field. uid/gid 0, empty user/group names, fixed `mtime`, no
 /// atime/ctime or PAX records.
 pub fn header_bytes(path: &str, kind: &EntryKind, mtime: u64) -> Result<Vec<u8>> {
-    if path.is_empty() || path.starts_with('/') || path.split('/').any(|c| c == "..") || path.contains('\0') {
+    if path.is_empty()
+        || path.starts_with('/')
+        || path.split('/').any(|c| c == "..")
+        || path.contains('\0')
+    {
         bail!("invalid archive path {path:?}");
     }
     let name = match kind {
@@ -45,7 +49,13 @@ pub fn header_bytes(path: &str, kind: &EntryKind, mtime: u64) -> Result<Vec<u8>>
         // GNU tar's own encoding for long names: a `././@LongLink` entry of type 'L'
         // whose data is the NUL-terminated name.
         let data_len = name.len() as u64 + 1;
-        let mut long = raw_header("././@LongLink", tar::EntryType::GNULongName, 0o644, data_len, 0)?;
+        let mut long = raw_header(
+            "././@LongLink",
+            tar::EntryType::GNULongName,
+            0o644,
+            data_len,
+            0,
+        )?;
         out.append(&mut long);
         out.extend_from_slice(name.as_bytes());
         out.push(0);
@@ -55,16 +65,21 @@ pub fn header_bytes(path: &str, kind: &EntryKind, mtime: u64) -> Result<Vec<u8>>
     let short = std::str::from_utf8(short).unwrap_or("././@LongLink");
     let mut h = match kind {
         EntryKind::Dir => raw_header(short, tar::EntryType::Directory, 0o755, 0, mtime)?,
-        EntryKind::File { size, executable } => {
-            raw_header(short, tar::EntryType::Regular, if *executable { 0o755 } else { 0o644 }, *size, mtime)?
-        }
+        EntryKind::File { size, executable } => raw_header(
+            short,
+            tar::EntryType::Regular,
+            if *executable { 0o755 } else { 0o644 },
+            *size,
+            mtime,
+        )?,
         EntryKind::Symlink { target } => {
             if target.len() > 100 {
                 bail!("symbolic link {path} -> {target}: link targets over 100 bytes are not supported");
             }
             let mut h = tar::Header::new_gnu();
             h.set_entry_type(tar::EntryType::Symlink);
-            h.set_link_name(target).with_context(|| format!("link target {target:?}"))?;
+            h.set_link_name(target)
+                .with_context(|| format!("link target {target:?}"))?;
             finish_header(h, short, 0o755, 0, mtime)?
         }
     };
@@ -78,7 +93,13 @@ fn raw_header(name: &str, ty: tar::EntryType, mode: u32, size: u64, mtime: u64) 
     finish_header(h, name, mode, size, mtime)
 }
 
-fn finish_header(mut h: tar::Header, name: &str, mode: u32, size: u64, mtime: u64) -> Result<Vec<u8>> {
+fn finish_header(
+    mut h: tar::Header,
+    name: &str,
+    mode: u32,
+    size: u64,
+    mtime: u64,
+) -> Result<Vec<u8>> {
     // Write the name field directly: `set_path` would refuse names `tar` would normalise.
     let gnu = h.as_gnu_mut().expect("GNU header");
     gnu.name = [0; 100];
@@ -105,12 +126,17 @@ pub struct ZstdParams {
 
 impl ZstdParams {
     pub fn new(level: i32) -> Self {
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u32).max(1);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get() as u32)
+            .max(1);
         ZstdParams { level, workers }
     }
 }
 
-fn encoder<W: Write>(out: W, p: ZstdParams) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
+fn encoder<W: Write>(
+    out: W,
+    p: ZstdParams,
+) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
     let mut enc = zstd::stream::write::Encoder::new(out, p.level)?;
     enc.multithread(p.workers)?;
     enc.include_checksum(true)?;
@@ -119,23 +145,32 @@ fn encoder<W: Write>(out: W, p: ZstdParams) -> io::Result<zstd::stream::write::E
 
 /// Compresses `size` bytes of `data` followed by its tar padding into one zstd frame
 /// written to `out`. Returns the SHA-256 of `data` (computed in the same pass).
-pub fn compress_data_frame(mut data: impl Read, size: u64, p: ZstdParams, out: impl Write) -> Result<String> {
+pub fn compress_data_frame(
+    mut data: impl Read,
+    size: u64,
+    p: ZstdParams,
+    out: impl Write,
+) -> Result<String> {
     let mut enc = encoder(out, p).context("cannot start the zstd encoder")?;
     let mut hasher = crate::hash::HashingWriter::new(io::sink());
     let mut buf = vec![0u8; crate::hash::CHUNK];
     let mut left = size;
     while left > 0 {
         let want = buf.len().min(left as usize);
-        let n = data.read(&mut buf[..want]).context("cannot read the binary")?;
+        let n = data
+            .read(&mut buf[..want])
+            .context("cannot read the binary")?;
         if n == 0 {
             bail!("the binary shrank while it was being read ({left} bytes missing)");
         }
         hasher.write_all(&buf[..n])?;
-        enc.write_all(&buf[..n]).context("cannot write the compressed binary (disk full?)")?;
+        enc.write_all(&buf[..n])
+            .context("cannot write the compressed binary (disk full?)")?;
         left -= n as u64;
     }
     enc.write_all(&vec![0u8; padding(size)])?;
-    enc.finish().context("cannot finish the compressed binary frame (disk full?)")?;
+    enc.finish()
+        .context("cannot finish the compressed binary frame (disk full?)")?;
     Ok(hasher.finish().1)
 }
 
@@ -153,13 +188,21 @@ enum Frame<W: Write> {
 
 impl<W: Write> TarZstWriter<W> {
     pub fn new(out: W, params: ZstdParams, mtime: u64) -> Self {
-        TarZstWriter { state: Some(Frame::Closed(out)), params, mtime }
+        TarZstWriter {
+            state: Some(Frame::Closed(out)),
+            params,
+            mtime,
+        }
     }
 
     fn open(&mut self) -> Result<&mut zstd::stream::write::Encoder<'static, W>> {
         if let Some(Frame::Closed(_)) = self.state {
-            let Some(Frame::Closed(w)) = self.state.take() else { unreachable!() };
-            self.state = Some(Frame::Open(encoder(w, self.params).context("cannot start the zstd encoder")?));
+            let Some(Frame::Closed(w)) = self.state.take() else {
+                unreachable!()
+            };
+            self.state = Some(Frame::Open(
+                encoder(w, self.params).context("cannot start the zstd encoder")?,
+            ));
         }
         match self.state.as_mut() {
             Some(Frame::Open(enc)) => Ok(enc),
@@ -169,8 +212,13 @@ impl<W: Write> TarZstWriter<W> {
 
     fn close(&mut self) -> Result<&mut W> {
         if let Some(Frame::Open(_)) = self.state {
-            let Some(Frame::Open(enc)) = self.state.take() else { unreachable!() };
-            self.state = Some(Frame::Closed(enc.finish().context("cannot finish a zstd frame (disk full?)")?));
+            let Some(Frame::Open(enc)) = self.state.take() else {
+                unreachable!()
+            };
+            self.state = Some(Frame::Closed(
+                enc.finish()
+                    .context("cannot finish a zstd frame (disk full?)")?,
+            ));
         }
         match self.state.as_mut() {
             Some(Frame::Closed(w)) => Ok(w),
@@ -184,16 +232,29 @@ impl<W: Write> TarZstWriter<W> {
     }
 
     pub fn add_symlink(&mut self, path: &str, target: &str) -> Result<()> {
-        let h = header_bytes(path, &EntryKind::Symlink { target: target.into() }, self.mtime)?;
+        let h = header_bytes(
+            path,
+            &EntryKind::Symlink {
+                target: target.into(),
+            },
+            self.mtime,
+        )?;
         self.open()?.write_all(&h).context("archive write failed")
     }
 
     /// Adds a regular file, streaming exactly `size` bytes from `data`.
-    pub fn add_file(&mut self, path: &str, executable: bool, size: u64, data: impl Read) -> Result<()> {
+    pub fn add_file(
+        &mut self,
+        path: &str,
+        executable: bool,
+        size: u64,
+        data: impl Read,
+    ) -> Result<()> {
         let h = header_bytes(path, &EntryKind::File { size, executable }, self.mtime)?;
         let enc = self.open()?;
         enc.write_all(&h)?;
-        let copied = io::copy(&mut data.take(size), enc).with_context(|| format!("cannot archive {path}"))?;
+        let copied = io::copy(&mut data.take(size), enc)
+            .with_context(|| format!("cannot archive {path}"))?;
         if copied != size {
             bail!("{path} changed size while it was archived ({copied} of {size} bytes)");
         }
@@ -203,11 +264,18 @@ impl<W: Write> TarZstWriter<W> {
 
     /// Adds a regular file whose data (plus padding) is already one compressed zstd frame,
     /// made by [`compress_data_frame`] with the same parameters.
-    pub fn add_file_frame(&mut self, path: &str, executable: bool, size: u64, frame: impl Read) -> Result<()> {
+    pub fn add_file_frame(
+        &mut self,
+        path: &str,
+        executable: bool,
+        size: u64,
+        frame: impl Read,
+    ) -> Result<()> {
         let h = header_bytes(path, &EntryKind::File { size, executable }, self.mtime)?;
         self.open()?.write_all(&h)?;
         let out = self.close()?;
-        io::copy(&mut { frame }, out).with_context(|| format!("cannot copy the compressed frame of {path}"))?;
+        io::copy(&mut { frame }, out)
+            .with_context(|| format!("cannot copy the compressed frame of {path}"))?;
         Ok(())
     }
 
@@ -238,7 +306,8 @@ mod tests {
         w.add_file(&long, false, 5, &b"hello"[..]).unwrap();
         let mut frame = Vec::new();
         compress_data_frame(data, data.len() as u64, params(workers), &mut frame).unwrap();
-        w.add_file_frame("top/bin/app", true, data.len() as u64, &frame[..]).unwrap();
+        w.add_file_frame("top/bin/app", true, data.len() as u64, &frame[..])
+            .unwrap();
         w.add_symlink("top/link", "bin/app").unwrap();
         w.finish().unwrap()
     }
@@ -253,11 +322,18 @@ mod tests {
         for e in ar.entries().unwrap() {
             let mut e = e.unwrap();
             let h = e.header().clone();
-            assert_eq!((h.uid().unwrap(), h.gid().unwrap(), h.mtime().unwrap()), (0, 0, 1_700_000_000));
+            assert_eq!(
+                (h.uid().unwrap(), h.gid().unwrap(), h.mtime().unwrap()),
+                (0, 0, 1_700_000_000)
+            );
             assert_eq!(h.username().unwrap(), Some(""));
             let mut body = Vec::new();
             e.read_to_end(&mut body).unwrap();
-            seen.push((e.path().unwrap().to_string_lossy().into_owned(), h.mode().unwrap(), body));
+            seen.push((
+                e.path().unwrap().to_string_lossy().into_owned(),
+                h.mode().unwrap(),
+                body,
+            ));
         }
         assert_eq!(seen[0].0, "top/");
         assert_eq!(seen[0].1, 0o755);
@@ -270,14 +346,24 @@ mod tests {
 
     #[test]
     fn output_is_independent_of_worker_count() {
-        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8 & 0x3f).collect();
+        let data: Vec<u8> = (0..3_000_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8 & 0x3f)
+            .collect();
         assert_eq!(sample(1, &data), sample(2, &data));
         assert_eq!(sample(1, &data), sample(4, &data));
     }
 
     #[test]
     fn headers_are_canonical() {
-        let h = header_bytes("a/b", &EntryKind::File { size: 3, executable: false }, 7).unwrap();
+        let h = header_bytes(
+            "a/b",
+            &EntryKind::File {
+                size: 3,
+                executable: false,
+            },
+            7,
+        )
+        .unwrap();
         assert_eq!(h.len(), 512);
         assert_eq!(&h[..3], b"a/b");
         assert_eq!(&h[257..263], b"ustar ");

@@ -76,7 +76,10 @@ pub struct Dist {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            release: Release { app_name: "orangescrum".into(), version: "v0.0.0".into() },
+            release: Release {
+                app_name: "orangescrum".into(),
+                version: "v0.0.0".into(),
+            },
             binary: Binary {
                 name: "osv4-prod".into(),
                 native_name: "orangescrum".into(),
@@ -95,8 +98,14 @@ impl Default for Config {
                 http_port: 8080,
                 base_image: "alpine:3.20.3".into(),
             },
-            app: App { source: "../apps/orangescrum-v4".into() },
-            dist: Dist { dir: "dist".into(), keep_versions: 3, zstd_level: 3 },
+            app: App {
+                source: "../apps/orangescrum-v4".into(),
+            },
+            dist: Dist {
+                dir: "dist".into(),
+                keep_versions: 3,
+                zstd_level: 3,
+            },
         }
     }
 }
@@ -114,18 +123,17 @@ impl_default_from_config!(Release => release, Binary => binary, FrankenPhp => fr
 impl Config {
     /// Loads the file at `path` (defaults when it does not exist is *not* allowed: the
     /// file is part of the repository), then applies environment and CLI overrides.
-    pub fn load(
-        path: &Path,
-        env: &[(String, String)],
-        cli_overrides: &[String],
-    ) -> Result<Config> {
+    pub fn load(path: &Path, env: &[(String, String)], cli_overrides: &[String]) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the release configuration {}", path.display()))?;
         let file_cfg = Config::parse(&text)
             .with_context(|| format!("invalid release configuration {}", path.display()))?;
         let cfg = file_cfg.with_overrides(env, cli_overrides)?;
         cfg.validate().with_context(|| {
-            format!("invalid value in the release configuration {} (or its overrides)", path.display())
+            format!(
+                "invalid value in the release configuration {} (or its overrides)",
+                path.display()
+            )
         })?;
         Ok(cfg)
     }
@@ -141,11 +149,16 @@ impl Config {
         let mut table = toml::Table::try_from(self).context("serialising the configuration")?;
         let keys = known_keys(&table);
         for (name, value) in env {
-            let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
             let Some((section, key)) = keys.get(rest) else {
                 bail!(
                     "unknown configuration variable {name}: expected one of {}",
-                    keys.keys().map(|k| format!("{ENV_PREFIX}{k}")).collect::<Vec<_>>().join(", ")
+                    keys.keys()
+                        .map(|k| format!("{ENV_PREFIX}{k}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             };
             set_key(&mut table, section, key, value)
@@ -161,10 +174,14 @@ impl Config {
                 .with_context(|| {
                     format!(
                         "--set {item:?}: unknown key {dotted:?}; known keys: {}",
-                        keys.values().map(|(s, k)| format!("{s}.{k}")).collect::<Vec<_>>().join(", ")
+                        keys.values()
+                            .map(|(s, k)| format!("{s}.{k}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 })?;
-            set_key(&mut table, section, key, value).with_context(|| format!("in --set {item:?}"))?;
+            set_key(&mut table, section, key, value)
+                .with_context(|| format!("in --set {item:?}"))?;
         }
         Config::deserialize(toml::Value::Table(table)).map_err(|e| anyhow::anyhow!("{e}"))
     }
@@ -201,7 +218,10 @@ impl Config {
             bail!("runtime.base_image = {image:?}: pin a version tag or digest (never untagged or :latest)");
         }
         if !(1..=19).contains(&self.dist.zstd_level) {
-            bail!("dist.zstd_level = {}: expected 1..=19", self.dist.zstd_level);
+            bail!(
+                "dist.zstd_level = {}: expected 1..=19",
+                self.dist.zstd_level
+            );
         }
         if self.dist.dir.is_empty() || self.binary.built_path.is_empty() {
             bail!("dist.dir and binary.built_path must not be empty");
@@ -270,7 +290,10 @@ fn set_key(table: &mut toml::Table, section: &str, key: &str, raw: &str) -> Resu
                 .map(|s| toml::Value::String(s.to_string()))
                 .collect(),
         ),
-        other => bail!("{section}.{key}: cannot override a {} from a string", other.type_str()),
+        other => bail!(
+            "{section}.{key}: cannot override a {} from a string",
+            other.type_str()
+        ),
     };
     *slot = new;
     Ok(())
@@ -278,14 +301,18 @@ fn set_key(table: &mut toml::Table, section: &str, key: &str, raw: &str) -> Resu
 
 /// `v` followed by three dot-separated numbers and an optional `-suffix`.
 pub fn is_version(v: &str) -> bool {
-    let Some(rest) = v.strip_prefix('v') else { return false };
+    let Some(rest) = v.strip_prefix('v') else {
+        return false;
+    };
     let (core, suffix) = match rest.split_once('-') {
         Some((c, s)) => (c, Some(s)),
         None => (rest, None),
     };
     let parts: Vec<&str> = core.split('.').collect();
     parts.len() == 3
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         && suffix.is_none_or(|s| !s.is_empty() && is_safe_name(s))
 }
 
@@ -293,7 +320,8 @@ pub fn is_version(v: &str) -> bool {
 pub fn is_safe_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with(['.', '-'])
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 #[cfg(test)]
@@ -320,13 +348,19 @@ mod tests {
 
     #[test]
     fn malformed_file_names_line() {
-        let msg = format!("{:#}", Config::parse("[release]\nversion = \n").unwrap_err());
+        let msg = format!(
+            "{:#}",
+            Config::parse("[release]\nversion = \n").unwrap_err()
+        );
         assert!(msg.contains("line 2"), "{msg}");
     }
 
     #[test]
     fn wrong_type_is_an_error() {
-        let msg = format!("{:#}", Config::parse("[runtime]\nuid = \"abc\"\n").unwrap_err());
+        let msg = format!(
+            "{:#}",
+            Config::parse("[runtime]\nuid = \"abc\"\n").unwrap_err()
+        );
         assert!(msg.contains("line 2") && msg.contains("uid"), "{msg}");
     }
 
@@ -355,13 +389,24 @@ mod tests {
     #[test]
     fn unknown_override_keys_are_errors() {
         let env = vec![("XTASK_RELEASE_VERISON".into(), "v1.0.0".into())];
-        let msg = format!("{:#}", Config::default().with_overrides(&env, &[]).unwrap_err());
+        let msg = format!(
+            "{:#}",
+            Config::default().with_overrides(&env, &[]).unwrap_err()
+        );
         assert!(msg.contains("XTASK_RELEASE_VERISON"), "{msg}");
-        let msg =
-            format!("{:#}", Config::default().with_overrides(&[], &["dist.nope=1".into()]).unwrap_err());
+        let msg = format!(
+            "{:#}",
+            Config::default()
+                .with_overrides(&[], &["dist.nope=1".into()])
+                .unwrap_err()
+        );
         assert!(msg.contains("dist.nope"), "{msg}");
-        let msg =
-            format!("{:#}", Config::default().with_overrides(&[], &["runtime.uid=x".into()]).unwrap_err());
+        let msg = format!(
+            "{:#}",
+            Config::default()
+                .with_overrides(&[], &["runtime.uid=x".into()])
+                .unwrap_err()
+        );
         assert!(msg.contains("whole number"), "{msg}");
     }
 
@@ -381,7 +426,9 @@ mod tests {
         assert!(bad(|c| c.runtime.base_image = "alpine".into()));
         assert!(bad(|c| c.runtime.base_image = "alpine:latest".into()));
         assert!(bad(|c| c.dist.zstd_level = 0));
-        assert!(!bad(|c| c.runtime.base_image = "registry:5000/alpine:3.20".into()));
+        assert!(!bad(
+            |c| c.runtime.base_image = "registry:5000/alpine:3.20".into()
+        ));
     }
 
     #[test]
@@ -395,7 +442,9 @@ mod tests {
 
     #[test]
     fn repository_config_is_valid() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(CONFIG_FILE);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(CONFIG_FILE);
         let cfg = Config::load(&path, &[], &[]).unwrap();
         assert_eq!(cfg.release.version, "v26.1.1");
         assert_eq!(cfg.binary.name, "osv4-prod");

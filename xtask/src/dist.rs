@@ -49,6 +49,8 @@ pub struct DistArgs {
     /// Print the release manifest as JSON on stdout (progress stays on stderr).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub sets: crate::SetArgs,
     /// Source date forced by `verify --rebuild` (the recorded one), not a CLI flag.
     #[arg(skip)]
     pub source_date: Option<u64>,
@@ -96,7 +98,10 @@ pub fn sums_line(sha: &str, name: &str) -> String {
 
 /// The release-level `SHA256SUMS`: one line per archive, sorted bytewise by name.
 pub fn release_sums(entries: &[TargetEntry]) -> String {
-    let mut lines: Vec<(&str, &str)> = entries.iter().map(|e| (e.archive.as_str(), e.sha256.as_str())).collect();
+    let mut lines: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.archive.as_str(), e.sha256.as_str()))
+        .collect();
     lines.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     lines.into_iter().map(|(n, h)| sums_line(h, n)).collect()
 }
@@ -111,7 +116,11 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
     let started = Instant::now();
     let cfg = &proj.cfg;
     let level = args.level.unwrap_or(cfg.dist.zstd_level);
-    let mut targets = if args.targets.is_empty() { Target::ALL.to_vec() } else { args.targets.clone() };
+    let mut targets = if args.targets.is_empty() {
+        Target::ALL.to_vec()
+    } else {
+        args.targets.clone()
+    };
     targets.sort();
     targets.dedup();
 
@@ -151,7 +160,11 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
                 &staging.join(&name),
             )
             .with_context(|| format!("writing {name}"))?;
-            fsx::write_file(&staging.join(format!("{name}.sha256")), sums_line(&sha256, &name).as_bytes(), 0o644)?;
+            fsx::write_file(
+                &staging.join(format!("{name}.sha256")),
+                sums_line(&sha256, &name).as_bytes(),
+                0o644,
+            )?;
             note(format!("{target}: {name} ({size} bytes, {files} files)"));
             entries.push(TargetEntry {
                 target,
@@ -186,17 +199,31 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
     let dest = out_root.join(version);
     fsx::replace_dir(&staging, &dest)?;
     prune(&out_root, version, cfg.dist.keep_versions)?;
-    note(format!("release {version} ready in {} ({:.2} s)", dest.display(), started.elapsed().as_secs_f64()));
+    note(format!(
+        "release {version} ready in {} ({:.2} s)",
+        dest.display(),
+        started.elapsed().as_secs_f64()
+    ));
     if args.json {
-        io::stdout().write_all(&manifest_json(&manifest)?).context("writing to stdout")?;
+        io::stdout()
+            .write_all(&manifest_json(&manifest)?)
+            .context("writing to stdout")?;
     }
     Ok(())
 }
 
 /// Writes `SHA256SUMS` and `dist-manifest.json` for `manifest` into `dir`.
 pub fn write_release_files(dir: &Path, manifest: &DistManifest) -> Result<()> {
-    fsx::write_file(&dir.join(RELEASE_SUMS), release_sums(&manifest.targets).as_bytes(), 0o644)?;
-    fsx::write_file(&dir.join(RELEASE_MANIFEST), &manifest_json(manifest)?, 0o644)
+    fsx::write_file(
+        &dir.join(RELEASE_SUMS),
+        release_sums(&manifest.targets).as_bytes(),
+        0o644,
+    )?;
+    fsx::write_file(
+        &dir.join(RELEASE_MANIFEST),
+        &manifest_json(manifest)?,
+        0o644,
+    )
 }
 
 /// Returns the cached compressed frame of the binary, making it when needed, and fills
@@ -211,8 +238,12 @@ fn binary_frame(
     let frames = cache.join("frames");
     fs::create_dir_all(&frames).with_context(|| format!("cannot create {}", frames.display()))?;
     let zver = zstd::zstd_safe::version_string();
-    let frame_path =
-        |sha: &str| frames.join(format!("{sha}-{}-l{}-zstd{zver}.zst", binary.size, params.level));
+    let frame_path = |sha: &str| {
+        frames.join(format!(
+            "{sha}-{}-l{}-zstd{zver}.zst",
+            binary.size, params.level
+        ))
+    };
     let mut known = project::known_sha256(cache, meta);
     if known.is_none() && !no_cache && has_frame_of_size(&frames, binary.size) {
         // Same size as a cached frame: hashing (fast) may spare a recompression (slow).
@@ -223,29 +254,43 @@ fn binary_frame(
         binary.sha256 = sha.clone();
         let path = frame_path(sha);
         if path.is_file() && !no_cache {
-            note(format!("binary: {} ({} bytes) compressed frame reused from the cache", binary.path.display(), binary.size));
+            note(format!(
+                "binary: {} ({} bytes) compressed frame reused from the cache",
+                binary.path.display(),
+                binary.size
+            ));
             touch(&path);
             return Ok(path);
         }
     }
 
     let started = Instant::now();
-    let file = File::open(&binary.path).with_context(|| format!("cannot open {}", binary.path.display()))?;
+    let file = File::open(&binary.path)
+        .with_context(|| format!("cannot open {}", binary.path.display()))?;
     let tmp = tempfile::Builder::new()
         .prefix(fsx::TMP_PREFIX)
         .tempfile_in(&frames)
         .with_context(|| format!("cannot create a temporary file in {}", frames.display()))?;
-    let reader = Progress::new(file, binary.size, format!("compressing {}", binary.path.display()));
-    let sha = archive::compress_data_frame(reader, binary.size, params, BufWriter::new(tmp.as_file()))
-        .with_context(|| format!("compressing {}", binary.path.display()))?;
+    let reader = Progress::new(
+        file,
+        binary.size,
+        format!("compressing {}", binary.path.display()),
+    );
+    let sha =
+        archive::compress_data_frame(reader, binary.size, params, BufWriter::new(tmp.as_file()))
+            .with_context(|| format!("compressing {}", binary.path.display()))?;
     if let Some(expected) = &known {
         if *expected != sha {
-            bail!("{} changed while it was read; run again", binary.path.display());
+            bail!(
+                "{} changed while it was read; run again",
+                binary.path.display()
+            );
         }
     }
     project::remember_sha256(cache, meta, &sha)?;
     let path = frame_path(&sha);
-    tmp.persist(&path).with_context(|| format!("cannot store {}", path.display()))?;
+    tmp.persist(&path)
+        .with_context(|| format!("cannot store {}", path.display()))?;
     binary.sha256 = sha;
     note(format!(
         "binary: {} ({} bytes) compressed at level {} in {:.2} s",
@@ -261,7 +306,10 @@ fn binary_frame(
 fn has_frame_of_size(frames: &Path, size: u64) -> bool {
     let needle = format!("-{size}-l");
     fs::read_dir(frames)
-        .map(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().contains(&needle)))
+        .map(|rd| {
+            rd.flatten()
+                .any(|e| e.file_name().to_string_lossy().contains(&needle))
+        })
         .unwrap_or(false)
 }
 
@@ -282,7 +330,8 @@ fn prune_frames(frames: &Path, keep: &Path) -> Result<()> {
     all.sort();
     let excess = all.len().saturating_sub(1);
     for (_, p) in all.into_iter().take(excess) {
-        fs::remove_file(&p).with_context(|| format!("cannot remove the old cache entry {}", p.display()))?;
+        fs::remove_file(&p)
+            .with_context(|| format!("cannot remove the old cache entry {}", p.display()))?;
     }
     Ok(())
 }
@@ -303,7 +352,11 @@ pub fn write_archive(
 ) -> Result<(String, u64, usize)> {
     let entries = collect_entries(pkg)?;
     let file = File::create(dest).with_context(|| format!("cannot create {}", dest.display()))?;
-    let mut w = TarZstWriter::new(HashingWriter::new(BufWriter::with_capacity(1 << 20, file)), params, mtime);
+    let mut w = TarZstWriter::new(
+        HashingWriter::new(BufWriter::with_capacity(1 << 20, file)),
+        params,
+        mtime,
+    );
     w.add_dir(top)?;
     let mut files = 0;
     for (rel, kind) in &entries {
@@ -319,12 +372,17 @@ pub fn write_archive(
                 files += 1;
                 if rel == binary_rel {
                     if *size != binary_size {
-                        bail!("{} is {size} bytes but the binary is {binary_size}", abs.display());
+                        bail!(
+                            "{} is {size} bytes but the binary is {binary_size}",
+                            abs.display()
+                        );
                     }
-                    let f = File::open(frame).with_context(|| format!("cannot open {}", frame.display()))?;
+                    let f = File::open(frame)
+                        .with_context(|| format!("cannot open {}", frame.display()))?;
                     w.add_file_frame(&path, true, *size, f)?;
                 } else {
-                    let f = File::open(&abs).with_context(|| format!("cannot open {}", abs.display()))?;
+                    let f = File::open(&abs)
+                        .with_context(|| format!("cannot open {}", abs.display()))?;
                     w.add_file(&path, *executable, *size, f)?;
                 }
             }
@@ -332,8 +390,12 @@ pub fn write_archive(
     }
     let sink = w.finish()?;
     let (buf, sha, size) = sink.finish();
-    let file = buf.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
-    file.sync_all().with_context(|| format!("cannot sync {}", dest.display()))?;
+    let file = buf
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
+    file.sync_all()
+        .with_context(|| format!("cannot sync {}", dest.display()))?;
     fsx::set_mode(dest, 0o644)?;
     Ok((sha, size, files))
 }
@@ -363,13 +425,22 @@ pub fn collect_entries(dir: &Path) -> Result<Vec<(String, Kind)>> {
         let kind = if ft.is_dir() {
             Kind::Dir
         } else if ft.is_symlink() {
-            let to = fs::read_link(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?;
+            let to = fs::read_link(entry.path())
+                .with_context(|| format!("cannot read {}", entry.path().display()))?;
             Kind::Symlink(to.to_string_lossy().into_owned())
         } else if ft.is_file() {
-            let meta = entry.metadata().with_context(|| format!("cannot stat {}", entry.path().display()))?;
-            Kind::File { size: meta.len(), executable: meta.permissions().mode() & 0o111 != 0 }
+            let meta = entry
+                .metadata()
+                .with_context(|| format!("cannot stat {}", entry.path().display()))?;
+            Kind::File {
+                size: meta.len(),
+                executable: meta.permissions().mode() & 0o111 != 0,
+            }
         } else {
-            bail!("{} is a socket, FIFO or device: it cannot be archived", entry.path().display());
+            bail!(
+                "{} is a socket, FIFO or device: it cannot be archived",
+                entry.path().display()
+            );
         };
         out.push((rel, kind));
     }
@@ -391,7 +462,8 @@ pub fn prune(out_root: &Path, current: &str, keep: usize) -> Result<Vec<String>>
     let mut removed = Vec::new();
     for old in versions.into_iter().skip(keep) {
         let path = out_root.join(&old);
-        fs::remove_dir_all(&path).with_context(|| format!("cannot remove the old release {}", path.display()))?;
+        fs::remove_dir_all(&path)
+            .with_context(|| format!("cannot remove the old release {}", path.display()))?;
         note(format!("pruned old release {old}"));
         removed.push(old);
     }
@@ -401,7 +473,9 @@ pub fn prune(out_root: &Path, current: &str, keep: usize) -> Result<Vec<String>>
 /// Sort key for `vX.Y.Z[-pre]`: numeric parts, then releases after their pre-releases.
 pub fn version_key(v: &str) -> (u64, u64, u64, bool, String) {
     let rest = v.trim_start_matches('v');
-    let (core, pre) = rest.split_once('-').map_or((rest, None), |(c, p)| (c, Some(p)));
+    let (core, pre) = rest
+        .split_once('-')
+        .map_or((rest, None), |(c, p)| (c, Some(p)));
     let mut nums = core.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
     (
         nums.next().unwrap_or(0),
@@ -426,7 +500,14 @@ struct Progress<R> {
 impl<R: Read> Progress<R> {
     fn new(inner: R, total: u64, label: String) -> Self {
         let tty = io::stderr().is_terminal();
-        Progress { inner, total: total.max(1), done: 0, last_pct: u64::MAX, label, tty }
+        Progress {
+            inner,
+            total: total.max(1),
+            done: 0,
+            last_pct: u64::MAX,
+            label,
+            tty,
+        }
     }
 }
 
@@ -441,7 +522,13 @@ impl<R: Read> Read for Progress<R> {
                 let width = 30;
                 let filled = (pct as usize * width / 100).min(width);
                 let mut err = io::stderr().lock();
-                let _ = write!(err, "\r{} [{}{}] {pct:3}%", self.label, "#".repeat(filled), ".".repeat(width - filled));
+                let _ = write!(
+                    err,
+                    "\r{} [{}{}] {pct:3}%",
+                    self.label,
+                    "#".repeat(filled),
+                    ".".repeat(width - filled)
+                );
                 if self.done >= self.total {
                     let _ = writeln!(err);
                 }
@@ -457,7 +544,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(archive_name("orangescrum", "v26.1.1", Target::Docker, "x86_64"), "orangescrum-v26.1.1-docker-x86_64.tar.zst");
+        assert_eq!(
+            archive_name("orangescrum", "v26.1.1", Target::Docker, "x86_64"),
+            "orangescrum-v26.1.1-docker-x86_64.tar.zst"
+        );
         assert_eq!(top_folder("a", "v1.0.0", Target::Native), "a-v1.0.0-native");
     }
 
@@ -474,7 +564,14 @@ mod tests {
             binary_source: "sample".into(),
         };
         let s = release_sums(&[e("b.tar.zst", 'b'), e("a.tar.zst", 'a')]);
-        assert_eq!(s, format!("{}  a.tar.zst\n{}  b.tar.zst\n", "a".repeat(64), "b".repeat(64)));
+        assert_eq!(
+            s,
+            format!(
+                "{}  a.tar.zst\n{}  b.tar.zst\n",
+                "a".repeat(64),
+                "b".repeat(64)
+            )
+        );
     }
 
     #[test]
@@ -484,7 +581,9 @@ mod tests {
         assert_eq!(v, ["v1.9.0", "v1.10.0-rc.1", "v1.10.0", "v2.0.0"]);
 
         let t = tempfile::tempdir().unwrap();
-        for d in ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0", "v2.0.0", "notes", ".cache"] {
+        for d in [
+            "v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0", "v2.0.0", "notes", ".cache",
+        ] {
             fs::create_dir(t.path().join(d)).unwrap();
         }
         fs::write(t.path().join("v0.9.0"), "a file named like a version").unwrap();

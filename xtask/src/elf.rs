@@ -32,16 +32,37 @@ pub fn parse(bytes: &[u8]) -> Result<ElfInfo> {
         d => bail!("unknown ELF data encoding {d}"),
     };
     let u16_at = |o: usize| -> Result<u16> {
-        let b: [u8; 2] = bytes.get(o..o + 2).context("truncated ELF header")?.try_into()?;
-        Ok(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+        let b: [u8; 2] = bytes
+            .get(o..o + 2)
+            .context("truncated ELF header")?
+            .try_into()?;
+        Ok(if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
     };
     let u32_at = |o: usize| -> Result<u32> {
-        let b: [u8; 4] = bytes.get(o..o + 4).context("truncated ELF header")?.try_into()?;
-        Ok(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        let b: [u8; 4] = bytes
+            .get(o..o + 4)
+            .context("truncated ELF header")?
+            .try_into()?;
+        Ok(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
     };
     let u64_at = |o: usize| -> Result<u64> {
-        let b: [u8; 8] = bytes.get(o..o + 8).context("truncated ELF header")?.try_into()?;
-        Ok(if le { u64::from_le_bytes(b) } else { u64::from_be_bytes(b) })
+        let b: [u8; 8] = bytes
+            .get(o..o + 8)
+            .context("truncated ELF header")?
+            .try_into()?;
+        Ok(if le {
+            u64::from_le_bytes(b)
+        } else {
+            u64::from_be_bytes(b)
+        })
     };
     let machine = u16_at(18)?;
     let arch = match (machine, is64) {
@@ -113,8 +134,20 @@ mod tests {
 
     #[test]
     fn reads_arch_and_static() {
-        assert_eq!(parse(&fake_elf(4096, 62, false)).unwrap(), ElfInfo { arch: "x86_64", is_static: true });
-        assert_eq!(parse(&fake_elf(4096, 183, true)).unwrap(), ElfInfo { arch: "aarch64", is_static: false });
+        assert_eq!(
+            parse(&fake_elf(4096, 62, false)).unwrap(),
+            ElfInfo {
+                arch: "x86_64",
+                is_static: true
+            }
+        );
+        assert_eq!(
+            parse(&fake_elf(4096, 183, true)).unwrap(),
+            ElfInfo {
+                arch: "aarch64",
+                is_static: false
+            }
+        );
     }
 
     #[test]

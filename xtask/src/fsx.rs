@@ -24,15 +24,21 @@ pub fn set_mode(path: &Path, mode: u32) -> Result<()> {
 /// Creates `path` with `bytes` and exactly `mode` (umask does not apply).
 pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let mut f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(bytes).with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
     drop(f);
     set_mode(path, mode)
 }
 
 /// Copies a file (in-kernel where possible, never through our memory) and sets `mode`.
 pub fn copy_file(from: &Path, to: &Path, mode: u32) -> Result<()> {
-    fs::copy(from, to)
-        .with_context(|| format!("cannot copy {} to {} (unreadable input or disk full?)", from.display(), to.display()))?;
+    fs::copy(from, to).with_context(|| {
+        format!(
+            "cannot copy {} to {} (unreadable input or disk full?)",
+            from.display(),
+            to.display()
+        )
+    })?;
     set_mode(to, mode)
 }
 
@@ -44,10 +50,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .prefix(TMP_PREFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
-    tmp.as_file().sync_all().with_context(|| format!("cannot sync {}", path.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot sync {}", path.display()))?;
     set_mode(tmp.path(), mode)?;
-    tmp.persist(path).with_context(|| format!("cannot rename into {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot rename into {}", path.display()))?;
     Ok(())
 }
 
@@ -58,18 +68,32 @@ pub fn check_out_root(repo_root: &Path, out: &Path) -> Result<()> {
     let abs = absolute(out)?;
     let root = absolute(repo_root)?;
     if abs.parent().is_none() {
-        bail!("refusing --out {}: that is the filesystem root", out.display());
+        bail!(
+            "refusing --out {}: that is the filesystem root",
+            out.display()
+        );
     }
     if root.starts_with(&abs) {
         bail!("refusing --out {}: it is the repository root or contains it; choose an empty folder such as dist/", out.display());
     }
-    for src in ["common", "targets", "packaging", "xtask", "sample-app", ".git", ".github", ".cargo", "target"] {
+    for src in [
+        "common",
+        "targets",
+        "packaging",
+        "xtask",
+        "sample-app",
+        ".git",
+        ".github",
+        ".cargo",
+        "target",
+    ] {
         if abs.starts_with(root.join(src)) {
             bail!("refusing --out {}: it is inside the source folder {src}/; choose a folder outside the sources", out.display());
         }
     }
     if abs.is_dir() {
-        let mut entries = fs::read_dir(&abs).with_context(|| format!("cannot read {}", abs.display()))?;
+        let mut entries =
+            fs::read_dir(&abs).with_context(|| format!("cannot read {}", abs.display()))?;
         let marked = abs.join(OUT_MARKER).is_file();
         if !marked && entries.next().is_some() {
             bail!(
@@ -78,7 +102,10 @@ pub fn check_out_root(repo_root: &Path, out: &Path) -> Result<()> {
             );
         }
     } else if abs.exists() {
-        bail!("refusing --out {}: it exists and is not a folder", out.display());
+        bail!(
+            "refusing --out {}: it exists and is not a folder",
+            out.display()
+        );
     }
     Ok(())
 }
@@ -88,7 +115,11 @@ pub fn init_out_root(out: &Path) -> Result<()> {
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let marker = out.join(OUT_MARKER);
     if !marker.exists() {
-        write_file(&marker, b"This folder is written by `cargo xtask`; its contents are replaced on each run.\n", 0o644)?;
+        write_file(
+            &marker,
+            b"This folder is written by `cargo xtask`; its contents are replaced on each run.\n",
+            0o644,
+        )?;
     }
     Ok(())
 }
@@ -96,7 +127,11 @@ pub fn init_out_root(out: &Path) -> Result<()> {
 /// Absolute, normalised path without requiring it to exist (symlinks in existing
 /// ancestors are resolved, so `dist -> /` tricks are caught).
 pub fn absolute(p: &Path) -> Result<PathBuf> {
-    let joined = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir()?.join(p) };
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(p)
+    };
     let mut existing = joined.as_path();
     let mut tail = Vec::new();
     while !existing.exists() {
@@ -137,8 +172,12 @@ impl Lock {
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                eprintln!("waiting for another xtask run to finish (lock {})", path.display());
-                file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
+                eprintln!(
+                    "waiting for another xtask run to finish (lock {})",
+                    path.display()
+                );
+                file.lock()
+                    .with_context(|| format!("cannot lock {}", path.display()))?;
             }
             Err(fs::TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("cannot lock {}", path.display()))
@@ -158,7 +197,10 @@ pub fn staging_path(dir: &Path, name: &str) -> PathBuf {
 /// the new folder under `dest` plus, at worst, a `.old-*` folder the next run removes.
 pub fn replace_dir(staged: &Path, dest: &Path) -> Result<()> {
     let parent = dest.parent().context("destination has no parent")?;
-    let name = dest.file_name().context("destination has no name")?.to_string_lossy();
+    let name = dest
+        .file_name()
+        .context("destination has no name")?
+        .to_string_lossy();
     let old = parent.join(format!("{OLD_PREFIX}{name}-{}", std::process::id()));
     let had_old = dest.exists();
     if had_old {
@@ -168,7 +210,8 @@ pub fn replace_dir(staged: &Path, dest: &Path) -> Result<()> {
         if had_old {
             let _ = fs::rename(&old, dest);
         }
-        return Err(e).with_context(|| format!("cannot rename {} to {}", staged.display(), dest.display()));
+        return Err(e)
+            .with_context(|| format!("cannot rename {} to {}", staged.display(), dest.display()));
     }
     if had_old {
         fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
@@ -179,14 +222,20 @@ pub fn replace_dir(staged: &Path, dest: &Path) -> Result<()> {
 /// Removes staging and retired entries (`.tmp-*`, `.old-*`) left in `dir` by an
 /// interrupted run. Called under the lock, so no live run owns them.
 pub fn clean_stale(dir: &Path) -> Result<()> {
-    let Ok(entries) = fs::read_dir(dir) else { return Ok(()) };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if name.starts_with(TMP_PREFIX) || name.starts_with(OLD_PREFIX) {
             let path = entry.path();
-            let res = if entry.file_type()?.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            let res = if entry.file_type()?.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
             res.with_context(|| format!("cannot remove the stale {}", path.display()))?;
         }
     }
@@ -211,7 +260,10 @@ mod tests {
         fs::create_dir(r.join("other")).unwrap();
         assert!(check_out_root(r, &r.join("other")).is_ok(), "empty folder");
         fs::write(r.join("other/x"), "x").unwrap();
-        assert!(check_out_root(r, &r.join("other")).is_err(), "foreign non-empty folder");
+        assert!(
+            check_out_root(r, &r.join("other")).is_err(),
+            "foreign non-empty folder"
+        );
         fs::write(r.join("other").join(OUT_MARKER), "").unwrap();
         assert!(check_out_root(r, &r.join("other")).is_ok(), "our folder");
     }
@@ -227,7 +279,11 @@ mod tests {
         fs::write(staged.join("new"), "2").unwrap();
         replace_dir(&staged, &dest).unwrap();
         assert!(dest.join("new").exists() && !dest.join("old").exists());
-        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1, "nothing left beside it");
+        assert_eq!(
+            fs::read_dir(t.path()).unwrap().count(),
+            1,
+            "nothing left beside it"
+        );
         fs::create_dir(t.path().join(".tmp-x-1")).unwrap();
         clean_stale(t.path()).unwrap();
         assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1);
@@ -240,7 +296,10 @@ mod tests {
         write_atomic(&p, b"one", 0o644).unwrap();
         write_atomic(&p, b"two", 0o600).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1);
     }
 }

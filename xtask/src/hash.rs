@@ -60,7 +60,11 @@ pub struct HashingWriter<W> {
 
 impl<W: Write> HashingWriter<W> {
     pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Sha256::new(), count: 0 }
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            count: 0,
+        }
     }
 
     pub fn finish(self) -> (W, String, u64) {
@@ -107,9 +111,18 @@ mod tests {
 
     #[test]
     fn known_vectors() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         let (h, n) = sha256_reader(&b"abc"[..]).unwrap();
-        assert_eq!((h.as_str(), n), ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", 3));
+        assert_eq!(
+            (h.as_str(), n),
+            (
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                3
+            )
+        );
         let mut w = HashingWriter::new(Vec::new());
         w.write_all(b"ab").unwrap();
         w.write_all(b"c").unwrap();
@@ -121,7 +134,13 @@ mod tests {
     fn sums_parsing() {
         let h = "a".repeat(64);
         let parsed = parse_sums(&format!("{h}  x y\n{h} *bin\n")).unwrap();
-        assert_eq!(parsed, [("x y".to_string(), h.clone()), ("bin".to_string(), h.clone())]);
+        assert_eq!(
+            parsed,
+            [
+                ("x y".to_string(), h.clone()),
+                ("bin".to_string(), h.clone())
+            ]
+        );
         assert!(parse_sums("zz  x\n").is_err());
         assert!(parse_sums(&format!("{h}x\n")).is_err());
     }

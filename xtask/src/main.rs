@@ -23,14 +23,18 @@ use crate::{package::Target, project::Project};
 /// environment variable XTASK_<SECTION>_<KEY> (e.g. XTASK_RELEASE_VERSION=v26.1.2) or,
 /// with the highest precedence, --set section.key=value.
 #[derive(Parser)]
-#[command(name = "cargo xtask", bin_name = "cargo xtask", version, max_term_width = 100)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    version,
+    max_term_width = 100
+)]
 struct Cli {
     /// Repository root to work on (default: the checkout this xtask was built from).
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<PathBuf>,
-    /// Override a configuration key, e.g. --set release.version=v26.1.2 (repeatable).
-    #[arg(long = "set", global = true, value_name = "SECTION.KEY=VALUE")]
-    sets: Vec<String>,
+    #[command(flatten)]
+    sets: SetArgs,
     #[command(subcommand)]
     task: Task,
 }
@@ -45,6 +49,15 @@ enum Task {
     Verify(verify::VerifyArgs),
 }
 
+/// `--set`, accepted before and after the task name; both lists apply, in order.
+/// (A clap `global` list would silently drop the first one.)
+#[derive(Args, Clone, Default)]
+pub struct SetArgs {
+    /// Override a configuration key, e.g. --set release.version=v26.1.2 (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
 #[derive(Args)]
 struct PackageArgs {
     /// Which package to assemble.
@@ -56,6 +69,8 @@ struct PackageArgs {
     /// empty, or made by xtask.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    sets: SetArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -79,7 +94,10 @@ pub struct BinaryArgs {
 
 impl BinaryArgs {
     pub fn choice(&self) -> project::BinaryChoice {
-        project::BinaryChoice { path: self.binary.clone(), sample: self.sample }
+        project::BinaryChoice {
+            path: self.binary.clone(),
+            sample: self.sample,
+        }
     }
 }
 
@@ -95,7 +113,13 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let proj = Project::load(cli.root, &cli.sets)?;
+    let mut sets = cli.sets.sets;
+    sets.extend(match &cli.task {
+        Task::Package(a) => a.sets.sets.clone(),
+        Task::Dist(a) => a.sets.sets.clone(),
+        Task::Verify(a) => a.sets.sets.clone(),
+    });
+    let proj = Project::load(cli.root, &sets)?;
     match cli.task {
         Task::Package(a) => {
             let targets: &[Target] = match a.target {

@@ -6,8 +6,7 @@
 
 use std::{
     collections::BTreeMap,
-    fmt,
-    fs,
+    fmt, fs,
     io::Write,
     path::{Path, PathBuf},
 };
@@ -26,7 +25,18 @@ pub const SUMS_FILE: &str = "SHA256SUMS";
 /// Name of the per-package build manifest.
 pub const BUILD_MANIFEST: &str = "build-manifest.json";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    clap::ValueEnum,
+    Serialize,
+    serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     Docker,
@@ -151,16 +161,37 @@ pub fn forbidden_reason(rel: &str) -> Option<&'static str> {
     if name == ".env" || (name.starts_with(".env.") && name != ".env.example") {
         return Some("an environment file holds real secrets; ship .env.example only");
     }
-    if ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"].iter().any(|k| name.starts_with(k))
+    if ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
+        .iter()
+        .any(|k| name.starts_with(k))
         && !name.ends_with(".pub")
     {
         return Some("an SSH private key");
     }
-    if [".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".token"].iter().any(|e| name.ends_with(e)) {
+    if [
+        ".pem",
+        ".key",
+        ".p12",
+        ".pfx",
+        ".jks",
+        ".keystore",
+        ".token",
+    ]
+    .iter()
+    .any(|e| name.ends_with(e))
+    {
         return Some("a private key, certificate bundle or token file");
     }
-    if [".npmrc", ".pypirc", ".netrc", ".git-credentials", ".htpasswd", "credentials.json", "token"]
-        .contains(&name.as_str())
+    if [
+        ".npmrc",
+        ".pypirc",
+        ".netrc",
+        ".git-credentials",
+        ".htpasswd",
+        "credentials.json",
+        "token",
+    ]
+    .contains(&name.as_str())
     {
         return Some("a credentials file");
     }
@@ -180,7 +211,9 @@ pub fn has_private_key_block(bytes: &[u8]) -> bool {
 fn check_path(rel: &str) -> Result<()> {
     if rel.is_empty()
         || rel.starts_with('/')
-        || rel.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+        || rel
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
         || rel.chars().any(|c| c.is_control() || c == '\\')
     {
         bail!("unsupported file name {rel:?}: use plain relative names without control characters or backslashes");
@@ -207,7 +240,10 @@ pub fn render(text: &str, values: &[(&'static str, String)]) -> Result<String> {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
             let end = after.find("@@").filter(|&e| {
-                e > 0 && after[..e].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                e > 0
+                    && after[..e]
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
             });
             match end {
                 Some(e) => {
@@ -220,7 +256,12 @@ pub fn render(text: &str, values: &[(&'static str, String)]) -> Result<String> {
                         bail!(
                             "line {}: unknown placeholder @@{key}@@ (known: {})",
                             lineno + 1,
-                            values.iter().map(|(k, _)| *k).chain(INSTALL_TIME_PLACEHOLDERS.iter().copied()).collect::<Vec<_>>().join(", ")
+                            values
+                                .iter()
+                                .map(|(k, _)| *k)
+                                .chain(INSTALL_TIME_PLACEHOLDERS.iter().copied())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         );
                     }
                     rest = &after[e + 2..];
@@ -259,7 +300,10 @@ pub fn plan(
                 bail!("refusing to package {origin}: {why}. Remove it from {layer} (keep secrets out of the repository)");
             }
             if reserved.contains(&src.rel.as_str()) {
-                bail!("{origin} would overwrite the generated {}: rename or remove it", src.rel);
+                bail!(
+                    "{origin} would overwrite the generated {}: rename or remove it",
+                    src.rel
+                );
             }
             if let Some((_, first)) = files.get(&src.rel) {
                 bail!("{origin} collides with {first}: a target file may not replace a common file; rename one of them");
@@ -283,13 +327,32 @@ pub fn plan(
                     Content::Data { bytes, mode }
                 }
             };
-            files.insert(src.rel.clone(), (PlannedFile { dest: src.rel.clone(), content }, origin.to_string()));
+            files.insert(
+                src.rel.clone(),
+                (
+                    PlannedFile {
+                        dest: src.rel.clone(),
+                        content,
+                    },
+                    origin.to_string(),
+                ),
+            );
         }
     }
     // A file may not sit where the package needs a folder, e.g. `bin` vs `bin/orangescrum`.
-    for dest in files.keys().map(String::as_str).chain([binary_dest.as_str()]) {
+    for dest in files
+        .keys()
+        .map(String::as_str)
+        .chain([binary_dest.as_str()])
+    {
         let mut prefix = String::new();
-        for comp in dest.split('/').collect::<Vec<_>>().split_last().map(|(_, d)| d).unwrap_or(&[]) {
+        for comp in dest
+            .split('/')
+            .collect::<Vec<_>>()
+            .split_last()
+            .map(|(_, d)| d)
+            .unwrap_or(&[])
+        {
             if !prefix.is_empty() {
                 prefix.push('/');
             }
@@ -316,12 +379,22 @@ pub fn plan(
             binary_source: binary.source.as_str(),
         },
     };
-    let mut json = serde_json::to_vec_pretty(&manifest).context("serialising build-manifest.json")?;
+    let mut json =
+        serde_json::to_vec_pretty(&manifest).context("serialising build-manifest.json")?;
     json.push(b'\n');
 
     let mut out: Vec<PlannedFile> = files.into_values().map(|(f, _)| f).collect();
-    out.push(PlannedFile { dest: binary_dest, content: Content::Binary });
-    out.push(PlannedFile { dest: BUILD_MANIFEST.into(), content: Content::Data { bytes: json, mode: 0o644 } });
+    out.push(PlannedFile {
+        dest: binary_dest,
+        content: Content::Binary,
+    });
+    out.push(PlannedFile {
+        dest: BUILD_MANIFEST.into(),
+        content: Content::Data {
+            bytes: json,
+            mode: 0o644,
+        },
+    });
     out.sort_by(|a, b| a.dest.as_bytes().cmp(b.dest.as_bytes()));
     Ok(out)
 }
@@ -365,7 +438,12 @@ pub fn sums_file(files: &[PlannedFile], binary_sha256: &str) -> Result<String> {
             let resolved = resolve_link(&f.dest, to);
             let h = hashes
                 .get(resolved.as_str())
-                .with_context(|| format!("symbolic link {} -> {to} does not point at a packaged file", f.dest))?
+                .with_context(|| {
+                    format!(
+                        "symbolic link {} -> {to} does not point at a packaged file",
+                        f.dest
+                    )
+                })?
                 .clone();
             hashes.insert(&f.dest, h);
         }
@@ -393,7 +471,11 @@ pub fn resolve_link(link: &str, to: &str) -> String {
 /// devices are refused: they cannot be shipped.
 pub fn read_sources(dir: &Path) -> Result<Vec<SourceFile>> {
     if !dir.is_dir() {
-        bail!("source folder {} is missing: restore it from git (git checkout -- {})", dir.display(), dir.display());
+        bail!(
+            "source folder {} is missing: restore it from git (git checkout -- {})",
+            dir.display(),
+            dir.display()
+        );
     }
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name().min_depth(1) {
@@ -409,25 +491,45 @@ pub fn read_sources(dir: &Path) -> Result<Vec<SourceFile>> {
         let content = if ft.is_dir() {
             continue;
         } else if ft.is_symlink() {
-            let to = fs::read_link(path).with_context(|| format!("cannot read link {}", path.display()))?;
-            SourceContent::Symlink(to.to_str().with_context(|| format!("{} is not UTF-8", path.display()))?.to_string())
+            let to = fs::read_link(path)
+                .with_context(|| format!("cannot read link {}", path.display()))?;
+            SourceContent::Symlink(
+                to.to_str()
+                    .with_context(|| format!("{} is not UTF-8", path.display()))?
+                    .to_string(),
+            )
         } else if ft.is_file() {
-            SourceContent::Bytes(fs::read(path).with_context(|| format!("cannot read {}", path.display()))?)
+            SourceContent::Bytes(
+                fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+            )
         } else {
-            bail!("{} is a socket, FIFO or device: only files, folders and links can be packaged", path.display());
+            bail!(
+                "{} is a socket, FIFO or device: only files, folders and links can be packaged",
+                path.display()
+            );
         };
-        out.push(SourceFile { rel, origin: path.to_path_buf(), content });
+        out.push(SourceFile {
+            rel,
+            origin: path.to_path_buf(),
+            content,
+        });
     }
     Ok(out)
 }
 
 /// Writes `files` (plus `SHA256SUMS`) into the new folder `dir`, with exact modes.
-pub fn write_plan(files: &[PlannedFile], binary: &BinaryInfo, sums: &str, dir: &Path) -> Result<()> {
+pub fn write_plan(
+    files: &[PlannedFile],
+    binary: &BinaryInfo,
+    sums: &str,
+    dir: &Path,
+) -> Result<()> {
     fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for f in files {
         let path = dir.join(&f.dest);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         match &f.content {
             Content::Data { bytes, mode } => fsx::write_file(&path, bytes, *mode)?,
@@ -456,7 +558,13 @@ pub fn load_sources(root: &Path, target: Target) -> Result<(Vec<SourceFile>, Vec
 
 /// Assembles `target`'s package into the new folder `dir`; returns its file count
 /// (including `SHA256SUMS`).
-pub fn assemble(proj: &Project, target: Target, binary: &BinaryInfo, git_revision: &str, dir: &Path) -> Result<usize> {
+pub fn assemble(
+    proj: &Project,
+    target: Target,
+    binary: &BinaryInfo,
+    git_revision: &str,
+    dir: &Path,
+) -> Result<usize> {
     let (common, own) = load_sources(&proj.root, target)?;
     let files = plan(target, &proj.cfg, &common, &own, binary, git_revision)?;
     let sums = sums_file(&files, &binary.sha256)?;
@@ -466,13 +574,19 @@ pub fn assemble(proj: &Project, target: Target, binary: &BinaryInfo, git_revisio
 
 /// `cargo xtask package`: writes `<out>/<version>/<target>/` for each target, each one
 /// staged beside its final name and renamed into place.
-pub fn run(proj: &Project, targets: &[Target], choice: &BinaryChoice, out: Option<&Path>) -> Result<()> {
+pub fn run(
+    proj: &Project,
+    targets: &[Target],
+    choice: &BinaryChoice,
+    out: Option<&Path>,
+) -> Result<()> {
     let out_root = proj.out_root(out);
     let _lock = proj.prepare_out(&out_root)?;
     let binary = proj.resolve_binary(choice, &out_root.join(CACHE_DIR))?;
     let git_revision = proj.git_revision();
     let version_dir = out_root.join(&proj.cfg.release.version);
-    fs::create_dir_all(&version_dir).with_context(|| format!("cannot create {}", version_dir.display()))?;
+    fs::create_dir_all(&version_dir)
+        .with_context(|| format!("cannot create {}", version_dir.display()))?;
     fsx::clean_stale(&version_dir)?;
     for &target in targets {
         let staged = fsx::staging_path(&version_dir, target.name());
@@ -483,7 +597,12 @@ pub fn run(proj: &Project, targets: &[Target], choice: &BinaryChoice, out: Optio
         }
         let dest = version_dir.join(target.name());
         fsx::replace_dir(&staged, &dest)?;
-        note(format!("{target}: package ready in {} (binary: {}, {})", dest.display(), binary.source.as_str(), binary.sha256));
+        note(format!(
+            "{target}: package ready in {} (binary: {}, {})",
+            dest.display(),
+            binary.source.as_str(),
+            binary.sha256
+        ));
     }
     Ok(())
 }
@@ -501,11 +620,21 @@ mod tests {
     use super::*;
 
     fn src(rel: &str, text: &str) -> SourceFile {
-        SourceFile { rel: rel.into(), origin: PathBuf::from(rel), content: SourceContent::Bytes(text.as_bytes().to_vec()) }
+        SourceFile {
+            rel: rel.into(),
+            origin: PathBuf::from(rel),
+            content: SourceContent::Bytes(text.as_bytes().to_vec()),
+        }
     }
 
     fn binary() -> BinaryInfo {
-        BinaryInfo { path: "/bin/true".into(), size: 42, sha256: "ab".repeat(32), arch: "x86_64", source: BinarySource::Sample }
+        BinaryInfo {
+            path: "/bin/true".into(),
+            size: 42,
+            sha256: "ab".repeat(32),
+            arch: "x86_64",
+            source: BinarySource::Sample,
+        }
     }
 
     fn cfg() -> Config {
@@ -515,20 +644,43 @@ mod tests {
     #[test]
     fn render_substitutes_and_keeps_install_time() {
         let vals = vec![("VERSION", "v1.2.3".to_string())];
-        assert_eq!(render("v=@@VERSION@@ p=@@PREFIX@@ a@@b @@\n", &vals).unwrap(), "v=v1.2.3 p=@@PREFIX@@ a@@b @@\n");
+        assert_eq!(
+            render("v=@@VERSION@@ p=@@PREFIX@@ a@@b @@\n", &vals).unwrap(),
+            "v=v1.2.3 p=@@PREFIX@@ a@@b @@\n"
+        );
         let err = render("ok\nx=@@VERSON@@\n", &vals).unwrap_err();
-        assert!(format!("{err}").contains("line 2: unknown placeholder @@VERSON@@"), "{err}");
+        assert!(
+            format!("{err}").contains("line 2: unknown placeholder @@VERSON@@"),
+            "{err}"
+        );
     }
 
     #[test]
     fn forbidden_names() {
-        for bad in [".env", "x/.env", ".env.production", "id_rsa", "keys/server.key", "tls.pem", ".npmrc", "a/token"] {
+        for bad in [
+            ".env",
+            "x/.env",
+            ".env.production",
+            "id_rsa",
+            "keys/server.key",
+            "tls.pem",
+            ".npmrc",
+            "a/token",
+        ] {
             assert!(forbidden_reason(bad).is_some(), "{bad}");
         }
-        for ok in [".env.example", "id_rsa.pub", "docs/keys.md", "env.example", "tokenizer.php"] {
+        for ok in [
+            ".env.example",
+            "id_rsa.pub",
+            "docs/keys.md",
+            "env.example",
+            "tokenizer.php",
+        ] {
             assert!(forbidden_reason(ok).is_none(), "{ok}");
         }
-        assert!(has_private_key_block(b"x\n-----BEGIN OPENSSH PRIVATE KEY-----\nabc"));
+        assert!(has_private_key_block(
+            b"x\n-----BEGIN OPENSSH PRIVATE KEY-----\nabc"
+        ));
         assert!(!has_private_key_block(b"-----BEGIN PUBLIC KEY-----"));
     }
 
@@ -542,21 +694,46 @@ mod tests {
     #[test]
     fn plan_places_and_renames_the_binary() {
         let c = cfg();
-        let common = [src("docs/a.md", "v @@VERSION@@\n"), src("helpers/x.sh", "#!/bin/sh\n")];
+        let common = [
+            src("docs/a.md", "v @@VERSION@@\n"),
+            src("helpers/x.sh", "#!/bin/sh\n"),
+        ];
         let own = [src("run-native.sh", "exec bin/@@NATIVE_BINARY@@\n")];
         let plan = plan(Target::Native, &c, &common, &own, &binary(), "abc").unwrap();
         let dests: Vec<&str> = plan.iter().map(|f| f.dest.as_str()).collect();
-        assert_eq!(dests, ["bin/orangescrum", "build-manifest.json", "docs/a.md", "helpers/x.sh", "run-native.sh"]);
+        assert_eq!(
+            dests,
+            [
+                "bin/orangescrum",
+                "build-manifest.json",
+                "docs/a.md",
+                "helpers/x.sh",
+                "run-native.sh"
+            ]
+        );
         let run = plan.iter().find(|f| f.dest == "run-native.sh").unwrap();
-        assert_eq!(run.content, Content::Data { bytes: b"exec bin/orangescrum\n".to_vec(), mode: 0o755 });
+        assert_eq!(
+            run.content,
+            Content::Data {
+                bytes: b"exec bin/orangescrum\n".to_vec(),
+                mode: 0o755
+            }
+        );
         let docker = super::plan(Target::Docker, &c, &common, &[], &binary(), "abc").unwrap();
-        assert!(docker.iter().any(|f| f.dest == "orangescrum-app/osv4-prod" && f.content == Content::Binary));
+        assert!(docker
+            .iter()
+            .any(|f| f.dest == "orangescrum-app/osv4-prod" && f.content == Content::Binary));
     }
 
     #[test]
     fn plan_manifest_fields() {
         let plan = plan(Target::Docker, &cfg(), &[], &[], &binary(), "deadbeef").unwrap();
-        let Content::Data { bytes, .. } = &plan.iter().find(|f| f.dest == BUILD_MANIFEST).unwrap().content else {
+        let Content::Data { bytes, .. } = &plan
+            .iter()
+            .find(|f| f.dest == BUILD_MANIFEST)
+            .unwrap()
+            .content
+        else {
             panic!()
         };
         let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
@@ -573,27 +750,62 @@ mod tests {
     fn plan_refusals() {
         let c = cfg();
         let err = |common: &[SourceFile], own: &[SourceFile]| {
-            format!("{:#}", plan(Target::Docker, &c, common, own, &binary(), "x").unwrap_err())
+            format!(
+                "{:#}",
+                plan(Target::Docker, &c, common, own, &binary(), "x").unwrap_err()
+            )
         };
         assert!(err(&[src(".env", "A=1")], &[]).contains("refusing to package .env"));
         assert!(err(&[src("a", "x")], &[src("a", "y")]).contains("collides"));
-        assert!(err(&[src("k.txt", "-----BEGIN RSA PRIVATE KEY-----\n")], &[]).contains("private key"));
+        assert!(
+            err(&[src("k.txt", "-----BEGIN RSA PRIVATE KEY-----\n")], &[]).contains("private key")
+        );
         assert!(err(&[src("orangescrum-app", "x")], &[]).contains("needs the folder"));
         assert!(err(&[src("x", "@@NOPE@@")], &[]).contains("unknown placeholder"));
         assert!(err(&[src("a\nb", "x")], &[]).contains("unsupported file name"));
-        let link = SourceFile { rel: "a/l".into(), origin: "a/l".into(), content: SourceContent::Symlink("../../etc/passwd".into()) };
+        let link = SourceFile {
+            rel: "a/l".into(),
+            origin: "a/l".into(),
+            content: SourceContent::Symlink("../../etc/passwd".into()),
+        };
         assert!(err(&[link], &[]).contains("outside the package"));
     }
 
     #[test]
     fn sums_cover_every_file_sorted() {
         let common = [src("b.txt", "b"), src("a.txt", "a")];
-        let link = SourceFile { rel: "docs/l".into(), origin: "l".into(), content: SourceContent::Symlink("../a.txt".into()) };
+        let link = SourceFile {
+            rel: "docs/l".into(),
+            origin: "l".into(),
+            content: SourceContent::Symlink("../a.txt".into()),
+        };
         let plan = plan(Target::Native, &cfg(), &common, &[link], &binary(), "x").unwrap();
         let sums = sums_file(&plan, &binary().sha256).unwrap();
-        let names: Vec<&str> = sums.lines().map(|l| l.split_once("  ").unwrap().1).collect();
-        assert_eq!(names, ["a.txt", "b.txt", "bin/orangescrum", "build-manifest.json", "docs/l"]);
-        let a = sums.lines().next().unwrap().split_once("  ").unwrap().0.to_string();
-        assert!(sums.lines().last().unwrap().starts_with(&a), "links hash as their target");
+        let names: Vec<&str> = sums
+            .lines()
+            .map(|l| l.split_once("  ").unwrap().1)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "a.txt",
+                "b.txt",
+                "bin/orangescrum",
+                "build-manifest.json",
+                "docs/l"
+            ]
+        );
+        let a = sums
+            .lines()
+            .next()
+            .unwrap()
+            .split_once("  ")
+            .unwrap()
+            .0
+            .to_string();
+        assert!(
+            sums.lines().last().unwrap().starts_with(&a),
+            "links hash as their target"
+        );
     }
 }

@@ -35,9 +35,13 @@ impl Project {
     pub fn load(root: Option<PathBuf>, sets: &[String]) -> Result<Project> {
         let root = match root {
             Some(r) => r,
-            None => Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the repo").to_path_buf(),
+            None => Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("xtask sits in the repo")
+                .to_path_buf(),
         };
-        let root = fs::canonicalize(&root).with_context(|| format!("repository root {} not found", root.display()))?;
+        let root = fs::canonicalize(&root)
+            .with_context(|| format!("repository root {} not found", root.display()))?;
         let env: Vec<(String, String)> = std::env::vars().collect();
         let cfg = Config::load(&root.join(CONFIG_FILE), &env, sets)?;
         let sh = Shell::new().context("cannot start a shell context")?;
@@ -80,15 +84,22 @@ impl Project {
             return "unknown".into();
         }
         let root = &self.root;
-        let Ok(rev) = cmd!(self.sh, "git -C {root} rev-parse HEAD").quiet().ignore_stderr().read() else {
-            return "unknown".into();
-        };
-        let dirty = cmd!(self.sh, "git -C {root} status --porcelain --untracked-files=no")
+        let Ok(rev) = cmd!(self.sh, "git -C {root} rev-parse HEAD")
             .quiet()
             .ignore_stderr()
             .read()
-            .map(|s| !s.trim().is_empty())
-            .unwrap_or(false);
+        else {
+            return "unknown".into();
+        };
+        let dirty = cmd!(
+            self.sh,
+            "git -C {root} status --porcelain --untracked-files=no"
+        )
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .map(|s| !s.trim().is_empty())
+        .unwrap_or(false);
         if dirty {
             format!("{rev}-dirty")
         } else {
@@ -105,7 +116,11 @@ impl Project {
         }
         let root = &self.root;
         if self.is_git_root() {
-            if let Ok(t) = cmd!(self.sh, "git -C {root} log -1 --format=%ct HEAD").quiet().ignore_stderr().read() {
+            if let Ok(t) = cmd!(self.sh, "git -C {root} log -1 --format=%ct HEAD")
+                .quiet()
+                .ignore_stderr()
+                .read()
+            {
                 if let Ok(t) = t.trim().parse() {
                     return Ok(t);
                 }
@@ -141,7 +156,10 @@ impl Project {
             if !p.is_file() {
                 bail!("--binary {}: no such file. Pass the path of the FrankenPHP binary (or use --sample for the stand-in)", p.display());
             }
-            (fs::canonicalize(p).with_context(|| format!("cannot resolve {}", p.display()))?, BinarySource::External)
+            (
+                fs::canonicalize(p).with_context(|| format!("cannot resolve {}", p.display()))?,
+                BinarySource::External,
+            )
         } else {
             let built = self.root.join(&self.cfg.binary.built_path);
             if !built.is_file() {
@@ -159,7 +177,8 @@ impl Project {
                 path.display()
             );
         }
-        let meta = fs::metadata(&path).with_context(|| format!("cannot stat {}", path.display()))?;
+        let meta =
+            fs::metadata(&path).with_context(|| format!("cannot stat {}", path.display()))?;
         let min = self.cfg.binary.min_size_mb * 1024 * 1024;
         if source != BinarySource::Sample && meta.len() < min {
             bail!(
@@ -169,7 +188,16 @@ impl Project {
                 self.cfg.binary.min_size_mb
             );
         }
-        Ok((BinaryInfo { path, size: meta.len(), sha256: String::new(), arch: info.arch, source }, meta))
+        Ok((
+            BinaryInfo {
+                path,
+                size: meta.len(),
+                sha256: String::new(),
+                arch: info.arch,
+                source,
+            },
+            meta,
+        ))
     }
 
     /// Builds the stand-in server statically (`--sample`) and returns its path.
@@ -185,7 +213,9 @@ impl Project {
         .read()
         .context("building the sample server failed (see the compiler output above)")?;
         for line in out.lines() {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
             if v["reason"] == "compiler-artifact" && v["target"]["name"] == "orangescrum-sample" {
                 if let Some(exe) = v["executable"].as_str() {
                     return Ok(PathBuf::from(exe));
@@ -201,10 +231,15 @@ pub fn parse_source_date_epoch(v: &str) -> Result<u64> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         bail!("SOURCE_DATE_EPOCH={v:?} is malformed: expected whole seconds since 1970, e.g. 1737072000 (or unset it to use the commit time)");
     }
-    let t: u64 = v.parse().with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is out of range"))?;
+    let t: u64 = v
+        .parse()
+        .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is out of range"))?;
     // The tar mtime field holds 11 octal digits.
     if t >= 8u64.pow(11) {
-        bail!("SOURCE_DATE_EPOCH={v} is out of range for tar (must be below {})", 8u64.pow(11));
+        bail!(
+            "SOURCE_DATE_EPOCH={v} is out of range for tar (must be below {})",
+            8u64.pow(11)
+        );
     }
     Ok(t)
 }
@@ -227,7 +262,10 @@ fn identity(meta: &fs::Metadata) -> String {
 const SHA_INDEX: &str = "binary-sha256.json";
 
 fn read_index(dir: &Path) -> BTreeMap<String, String> {
-    fs::read(dir.join(SHA_INDEX)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    fs::read(dir.join(SHA_INDEX))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
 }
 
 /// The SHA-256 recorded for this exact file state, if any.

@@ -27,6 +27,8 @@ pub struct VerifyArgs {
     /// Also rebuild the release into a temporary folder and compare it byte for byte.
     #[arg(long)]
     pub rebuild: bool,
+    #[command(flatten)]
+    pub sets: crate::SetArgs,
     /// With --rebuild: the binary to rebuild with (default: what the manifest recorded).
     #[command(flatten)]
     pub binary: BinaryArgs,
@@ -63,15 +65,25 @@ pub fn run(proj: &Project, args: &VerifyArgs) -> Result<ExitCode> {
         let release = match kind {
             Input::Release => path.clone(),
             Input::Archive => path.parent().map(Path::to_path_buf).unwrap_or_default(),
-            Input::Package => bail!("--rebuild needs a release folder or an archive, not an extracted package"),
+            Input::Package => {
+                bail!("--rebuild needs a release folder or an archive, not an extracted package")
+            }
         };
         rebuild_and_compare(proj, &release, &args.binary, &mut report)?;
     }
     if report.problems.is_empty() {
-        eprintln!("verified: {} files checked, no mismatch in {}", report.checked, path.display());
+        eprintln!(
+            "verified: {} files checked, no mismatch in {}",
+            report.checked,
+            path.display()
+        );
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("verification FAILED: {} problem(s) in {}", report.problems.len(), path.display());
+        eprintln!(
+            "verification FAILED: {} problem(s) in {}",
+            report.problems.len(),
+            path.display()
+        );
         Ok(ExitCode::FAILURE)
     }
 }
@@ -106,7 +118,8 @@ fn classify(path: &Path) -> Result<Input> {
 }
 
 fn read_sums(path: &Path) -> Result<Vec<(String, String)>> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     hash::parse_sums(&text).with_context(|| format!("malformed {}", path.display()))
 }
 
@@ -120,7 +133,11 @@ fn check_sidecar(archive: &Path, report: &mut Report) -> Result<()> {
     for (_, expected) in read_sums(&side)? {
         report.checked += 1;
         if expected != actual {
-            report.problem(format!("MODIFIED {} (does not match {})", archive.display(), side.display()));
+            report.problem(format!(
+                "MODIFIED {} (does not match {})",
+                archive.display(),
+                side.display()
+            ));
         }
     }
     Ok(())
@@ -128,7 +145,8 @@ fn check_sidecar(archive: &Path, report: &mut Report) -> Result<()> {
 
 fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
     let manifest: DistManifest = serde_json::from_slice(
-        &fs::read(dir.join(RELEASE_MANIFEST)).with_context(|| format!("cannot read {}", dir.join(RELEASE_MANIFEST).display()))?,
+        &fs::read(dir.join(RELEASE_MANIFEST))
+            .with_context(|| format!("cannot read {}", dir.join(RELEASE_MANIFEST).display()))?,
     )
     .with_context(|| format!("malformed {}", dir.join(RELEASE_MANIFEST).display()))?;
     let sums_path = dir.join(RELEASE_SUMS);
@@ -148,11 +166,16 @@ fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
         }
         let (h, size) = hash::sha256_file(&p)?;
         if &h != expected {
-            report.problem(format!("MODIFIED {name} (sha256 {h}, {RELEASE_SUMS} says {expected})"));
+            report.problem(format!(
+                "MODIFIED {name} (sha256 {h}, {RELEASE_SUMS} says {expected})"
+            ));
         }
         actual.insert(name.clone(), (h, size));
     }
-    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.flatten() {
+    for entry in fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .flatten()
+    {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(".tar.zst") && !sums.contains_key(&name) {
             report.problem(format!("EXTRA {name} (not listed in {RELEASE_SUMS})"));
@@ -160,17 +183,23 @@ fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
     }
     for t in &manifest.targets {
         match actual.get(&t.archive) {
-            None if !sums.contains_key(&t.archive) => {
-                report.problem(format!("MISSING {} (listed in {RELEASE_MANIFEST}, not in {RELEASE_SUMS})", t.archive))
-            }
-            Some((h, size)) if *h != t.sha256 || *size != t.size => {
-                report.problem(format!("MODIFIED {} (differs from {RELEASE_MANIFEST})", t.archive))
-            }
+            None if !sums.contains_key(&t.archive) => report.problem(format!(
+                "MISSING {} (listed in {RELEASE_MANIFEST}, not in {RELEASE_SUMS})",
+                t.archive
+            )),
+            Some((h, size)) if *h != t.sha256 || *size != t.size => report.problem(format!(
+                "MODIFIED {} (differs from {RELEASE_MANIFEST})",
+                t.archive
+            )),
             _ => {}
         }
     }
     if manifest.targets.len() != sums.len() {
-        report.problem(format!("{RELEASE_MANIFEST} lists {} archives, {RELEASE_SUMS} {}", manifest.targets.len(), sums.len()));
+        report.problem(format!(
+            "{RELEASE_MANIFEST} lists {} archives, {RELEASE_SUMS} {}",
+            manifest.targets.len(),
+            sums.len()
+        ));
     }
     for name in sums.keys() {
         let archive = dir.join(name);
@@ -192,7 +221,10 @@ fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
 /// Streams the archive once: every file is hashed and compared with the archive's own
 /// `SHA256SUMS`.
 pub fn verify_archive(path: &Path, report: &mut Report) -> Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     match scan_archive(path) {
         Ok(scan) => compare_with_sums(&name, &scan, report),
         Err(e) => report.problem(format!("CORRUPT {name}: {e:#}")),
@@ -210,13 +242,23 @@ struct Scan {
 
 fn scan_archive(path: &Path) -> Result<Scan> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let decoder = zstd::stream::read::Decoder::new(BufReader::new(file)).context("not a zstd stream")?;
+    let decoder =
+        zstd::stream::read::Decoder::new(BufReader::new(file)).context("not a zstd stream")?;
     let mut ar = tar::Archive::new(decoder);
     let mut top: Option<String> = None;
-    let mut scan = Scan { files: BTreeMap::new(), links: BTreeMap::new(), sums: None, build_manifest: None };
+    let mut scan = Scan {
+        files: BTreeMap::new(),
+        links: BTreeMap::new(),
+        sums: None,
+        build_manifest: None,
+    };
     for entry in ar.entries().context("cannot read the tar stream")? {
         let mut entry = entry.context("damaged tar entry")?;
-        let full = entry.path().context("bad entry path")?.to_string_lossy().into_owned();
+        let full = entry
+            .path()
+            .context("bad entry path")?
+            .to_string_lossy()
+            .into_owned();
         let full = full.trim_end_matches('/').to_string();
         let (head, rel) = full.split_once('/').unwrap_or((&full, ""));
         match &top {
@@ -231,12 +273,17 @@ fn scan_archive(path: &Path) -> Result<Scan> {
         if ty.is_dir() {
             continue;
         } else if ty.is_symlink() {
-            let to = entry.link_name()?.map(|l| l.to_string_lossy().into_owned()).unwrap_or_default();
+            let to = entry
+                .link_name()?
+                .map(|l| l.to_string_lossy().into_owned())
+                .unwrap_or_default();
             scan.links.insert(rel.to_string(), to);
         } else if ty.is_file() {
             if rel == SUMS_FILE || rel == BUILD_MANIFEST {
                 let mut buf = Vec::new();
-                entry.read_to_end(&mut buf).with_context(|| format!("cannot read {full}"))?;
+                entry
+                    .read_to_end(&mut buf)
+                    .with_context(|| format!("cannot read {full}"))?;
                 scan.files.insert(rel.to_string(), hash::sha256_hex(&buf));
                 if rel == SUMS_FILE {
                     scan.sums = Some(String::from_utf8(buf).context("SHA256SUMS is not UTF-8")?);
@@ -244,7 +291,8 @@ fn scan_archive(path: &Path) -> Result<Scan> {
                     scan.build_manifest = Some(buf);
                 }
             } else {
-                let (h, _) = hash::sha256_reader(&mut entry).with_context(|| format!("cannot read {full}"))?;
+                let (h, _) = hash::sha256_reader(&mut entry)
+                    .with_context(|| format!("cannot read {full}"))?;
                 scan.files.insert(rel.to_string(), h);
             }
         } else {
@@ -293,19 +341,29 @@ fn compare_with_sums(archive: &str, scan: &Scan, report: &mut Report) {
 }
 
 /// The build manifest's binary hash must be the hash of the binary it describes.
-fn check_build_manifest(place: &str, manifest: Option<&[u8]>, listed: &[(String, String)], report: &mut Report) {
+fn check_build_manifest(
+    place: &str,
+    manifest: Option<&[u8]>,
+    listed: &[(String, String)],
+    report: &mut Report,
+) {
     let Some(bytes) = manifest else { return };
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         report.problem(format!("CORRUPT {place}: {BUILD_MANIFEST} is not JSON"));
         return;
     };
-    let (Some(path), Some(sha)) = (v["binary"]["path"].as_str(), v["binary"]["sha256"].as_str()) else {
-        report.problem(format!("CORRUPT {place}: {BUILD_MANIFEST} has no binary path/sha256"));
+    let (Some(path), Some(sha)) = (v["binary"]["path"].as_str(), v["binary"]["sha256"].as_str())
+    else {
+        report.problem(format!(
+            "CORRUPT {place}: {BUILD_MANIFEST} has no binary path/sha256"
+        ));
         return;
     };
     match listed.iter().find(|(n, _)| n == path) {
         Some((_, h)) if h == sha => {}
-        _ => report.problem(format!("MODIFIED {place}: {path} does not match the sha256 in {BUILD_MANIFEST}")),
+        _ => report.problem(format!(
+            "MODIFIED {place}: {path} does not match the sha256 in {BUILD_MANIFEST}"
+        )),
     }
 }
 
@@ -333,7 +391,12 @@ pub fn verify_package_dir(dir: &Path, report: &mut Report) -> Result<()> {
         if entry.file_type().is_dir() {
             continue;
         }
-        let rel = entry.path().strip_prefix(dir).expect("below root").to_string_lossy().into_owned();
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("below root")
+            .to_string_lossy()
+            .into_owned();
         if rel != SUMS_FILE && rel != ".env" && !seen.contains(&rel) {
             report.problem(format!("EXTRA {place}: {rel}"));
         }
@@ -345,10 +408,16 @@ pub fn verify_package_dir(dir: &Path, report: &mut Report) -> Result<()> {
 
 /// Rebuilds the release described by `release/dist-manifest.json` into a temporary folder
 /// and compares every release-level file byte for byte.
-fn rebuild_and_compare(proj: &Project, release: &Path, binary: &BinaryArgs, report: &mut Report) -> Result<()> {
+fn rebuild_and_compare(
+    proj: &Project,
+    release: &Path,
+    binary: &BinaryArgs,
+    report: &mut Report,
+) -> Result<()> {
     let manifest_path = release.join(RELEASE_MANIFEST);
     let manifest: DistManifest = serde_json::from_slice(
-        &fs::read(&manifest_path).with_context(|| format!("cannot read {}", manifest_path.display()))?,
+        &fs::read(&manifest_path)
+            .with_context(|| format!("cannot read {}", manifest_path.display()))?,
     )
     .with_context(|| format!("malformed {}", manifest_path.display()))?;
     if manifest.version != proj.cfg.release.version {
@@ -378,7 +447,11 @@ fn rebuild_and_compare(proj: &Project, release: &Path, binary: &BinaryArgs, repo
         source_date: Some(manifest.source_date_epoch),
         ..DistArgs::default()
     };
-    eprintln!("rebuilding {} into {} ...", manifest.version, tmp.path().display());
+    eprintln!(
+        "rebuilding {} into {} ...",
+        manifest.version,
+        tmp.path().display()
+    );
     dist::run(proj, &args).context("rebuilding the release")?;
     let rebuilt = tmp.path().join("out").join(&manifest.version);
     let mut names = vec![RELEASE_SUMS.to_string(), RELEASE_MANIFEST.to_string()];
@@ -392,7 +465,10 @@ fn rebuild_and_compare(proj: &Project, release: &Path, binary: &BinaryArgs, repo
         if !b.is_file() {
             report.problem(format!("REBUILD {name}: the rebuild did not produce it"));
         } else if !a.is_file() {
-            report.problem(format!("REBUILD {name}: missing from {}", release.display()));
+            report.problem(format!(
+                "REBUILD {name}: missing from {}",
+                release.display()
+            ));
         } else if !same_bytes(&a, &b)? {
             report.problem(format!("REBUILD {name}: differs from a fresh build (not reproducible, or not built from this commit)"));
         }
@@ -405,8 +481,10 @@ fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
     if ma.len() != mb.len() {
         return Ok(false);
     }
-    let mut ra = BufReader::new(File::open(a).with_context(|| format!("cannot open {}", a.display()))?);
-    let mut rb = BufReader::new(File::open(b).with_context(|| format!("cannot open {}", b.display()))?);
+    let mut ra =
+        BufReader::new(File::open(a).with_context(|| format!("cannot open {}", a.display()))?);
+    let mut rb =
+        BufReader::new(File::open(b).with_context(|| format!("cannot open {}", b.display()))?);
     let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
     loop {
         let n = ra.read(&mut ba)?;

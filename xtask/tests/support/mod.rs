@@ -12,7 +12,10 @@ use std::{
 
 /// The repository this test binary was built from.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn xtask() -> Command {
@@ -35,7 +38,10 @@ pub fn ok(cmd: &mut Command) -> Output {
 /// Runs `cmd`, expects failure, returns stderr.
 pub fn fails(cmd: &mut Command) -> String {
     let out = run(cmd);
-    assert!(!out.status.success(), "command unexpectedly succeeded: {cmd:?}");
+    assert!(
+        !out.status.success(),
+        "command unexpectedly succeeded: {cmd:?}"
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -46,10 +52,16 @@ pub fn sample_binary() -> &'static Path {
     BIN.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("xtask-sample-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        ok(xtask().args(["package", "native", "--sample", "--out"]).arg(dir.join("out")));
+        ok(xtask()
+            .args(["package", "native", "--sample", "--out"])
+            .arg(dir.join("out")));
         let version = config_version();
         let bin = dir.join("orangescrum-sample");
-        fs::copy(dir.join("out").join(version).join("native/bin/orangescrum"), &bin).unwrap();
+        fs::copy(
+            dir.join("out").join(version).join("native/bin/orangescrum"),
+            &bin,
+        )
+        .unwrap();
         bin
     })
 }
@@ -108,7 +120,9 @@ impl Fixture {
     /// `xtask --root <fixture>` with the output root and settings every test wants.
     pub fn xtask(&self) -> Command {
         let mut c = xtask();
-        c.arg("--root").arg(&self.root).env_remove("SOURCE_DATE_EPOCH");
+        c.arg("--root")
+            .arg(&self.root)
+            .env_remove("SOURCE_DATE_EPOCH");
         for (k, _) in std::env::vars() {
             if k.starts_with("XTASK_") {
                 c.env_remove(k);
@@ -124,7 +138,10 @@ impl Fixture {
     /// Runs `dist` with the sample binary passed as `--binary` (no size floor) into `out`.
     pub fn dist_cmd(&self, out: &Path, binary: &Path) -> Command {
         let mut c = self.xtask();
-        c.args(["--set", "binary.min_size_mb=0", "dist", "--binary"]).arg(binary).arg("--out").arg(out);
+        c.args(["--set", "binary.min_size_mb=0", "dist", "--binary"])
+            .arg(binary)
+            .arg("--out")
+            .arg(out);
         c
     }
 }
@@ -184,7 +201,12 @@ pub fn release_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     v.sort();
     v

@@ -1,0 +1,659 @@
+//! End-to-end tests of `cargo xtask dist` and `cargo xtask verify`: reproducibility under
+//! every condition that differs between machines, tamper detection, compatibility with
+//! standard tools, atomicity and locking.
+
+mod support;
+
+use std::{
+    fs,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, SystemTime},
+};
+
+use support::*;
+
+/// Builds the release of `fx` with `binary` into `out`, with `tweak` applied to the
+/// command, and returns the release folder's files.
+fn build(
+    fx: &Fixture,
+    out: &Path,
+    binary: &Path,
+    tweak: impl FnOnce(&mut Command),
+) -> Vec<(String, Vec<u8>)> {
+    let mut cmd = fx.dist_cmd(out, binary);
+    tweak(&mut cmd);
+    ok(&mut cmd);
+    release_files(&out.join(config_version()))
+}
+
+fn reference() -> Vec<(String, Vec<u8>)> {
+    let fx = Fixture::new();
+    build(&fx, &fx.out(), sample_binary(), |_| {})
+}
+
+fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)], what: &str) {
+    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(a), names(b), "{what}: different release files");
+    for ((n, x), (_, y)) in a.iter().zip(b) {
+        assert!(x == y, "{what}: {n} differs between the two builds");
+    }
+    assert!(
+        a.iter().any(|(n, _)| n.ends_with(".tar.zst")),
+        "archives were built"
+    );
+}
+
+/// Wraps the command so it runs through `prefix` (e.g. `taskset -c 0`).
+fn wrapped(prefix: &[&str], cmd: &Command) -> Command {
+    let mut c = Command::new(prefix[0]);
+    c.args(&prefix[1..])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c
+}
+
+fn set_all_mtimes(dir: &Path, t: SystemTime) {
+    for p in walk(dir) {
+        if p.is_file() {
+            fs::File::options()
+                .append(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        }
+    }
+}
+
+#[test]
+fn reproducible_across_umask_and_extra_mode_bits() {
+    let a = reference();
+    let fx = Fixture::new();
+    for p in walk(&fx.root) {
+        let m = fs::metadata(&p).unwrap().permissions().mode();
+        fs::set_permissions(&p, fs::Permissions::from_mode(m | 0o070)).unwrap();
+    }
+    let out = fx.out();
+    let mut cmd = fx.dist_cmd(&out, sample_binary());
+    let mut sh = Command::new("sh");
+    sh.args(["-c", "umask 002 && exec \"$@\"", "sh"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    ok(&mut sh);
+    let _ = &mut cmd;
+    assert_same(
+        &a,
+        &release_files(&out.join(config_version())),
+        "umask 002 + g+rwx",
+    );
+}
+
+#[test]
+fn reproducible_across_file_mtimes() {
+    let a = reference();
+    let fx = Fixture::new();
+    set_all_mtimes(
+        &fx.root,
+        SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000),
+    );
+    let b = build(&fx, &fx.out(), sample_binary(), |_| {});
+    assert_same(&a, &b, "touched files");
+}
+
+#[test]
+fn reproducible_across_creation_order() {
+    let a = reference();
+    let fx = Fixture::with(|s, d| copy_tree(s, d, true));
+    let b = build(&fx, &fx.out(), sample_binary(), |_| {});
+    assert_same(&a, &b, "reverse creation order");
+}
+
+#[test]
+fn reproducible_across_user_and_uid() {
+    let a = reference();
+    assert!(
+        String::from_utf8(ok(&mut Command::new("id").arg("-u")).stdout)
+            .unwrap()
+            .trim()
+            == "0",
+        "this test switches users and must run as root (CI does)"
+    );
+    let fx = Fixture::new();
+    let bin = fx._tmp.path().join("bin-copy");
+    fs::copy(sample_binary(), &bin).unwrap();
+    ok(Command::new("chown")
+        .args(["-R", "4321:4321"])
+        .arg(fx._tmp.path()));
+    let out = fx.out();
+    let cmd = fx.dist_cmd(&out, &bin);
+    let mut c = wrapped(
+        &["setpriv", "--reuid=4321", "--regid=4321", "--clear-groups"],
+        &cmd,
+    );
+    // git refuses repositories owned by someone else unless told they are safe.
+    c.env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "safe.directory")
+        .env("GIT_CONFIG_VALUE_0", "*");
+    c.env("HOME", fx._tmp.path()).env("USER", "builder");
+    ok(&mut c);
+    assert_same(
+        &a,
+        &release_files(&out.join(config_version())),
+        "other uid/user",
+    );
+}
+
+#[test]
+fn reproducible_across_hostname_time_zone_and_clock() {
+    let a = reference();
+    std::thread::sleep(Duration::from_millis(1100));
+    let fx = Fixture::new();
+    let out = fx.out();
+    let mut cmd = fx.dist_cmd(&out, sample_binary());
+    cmd.env("TZ", "Pacific/Kiritimati")
+        .env("HOSTNAME", "elsewhere");
+    let mut c = wrapped(
+        &[
+            "unshare",
+            "--uts",
+            "sh",
+            "-c",
+            "hostname other-builder && exec \"$@\"",
+            "sh",
+        ],
+        &cmd,
+    );
+    ok(&mut c);
+    assert_same(
+        &a,
+        &release_files(&out.join(config_version())),
+        "hostname/TZ/clock",
+    );
+}
+
+#[test]
+fn reproducible_across_checkout_path_and_core_count() {
+    let a = reference();
+    let fx = Fixture::new();
+    let deep = fx._tmp.path().join("a/much/deeper/checkout/path");
+    fs::create_dir_all(&deep).unwrap();
+    let out = deep.join("out");
+    let cmd = fx.dist_cmd(&out, sample_binary());
+    ok(&mut wrapped(&["taskset", "-c", "0"], &cmd));
+    assert_same(
+        &a,
+        &release_files(&out.join(config_version())),
+        "one core, other path",
+    );
+}
+
+#[test]
+fn reproducible_across_hardlinks_xattrs_and_sparse_files() {
+    // A binary with a large zero region, so a sparse copy really has holes.
+    let tmp = tempfile::tempdir().unwrap();
+    let dense = tmp.path().join("dense");
+    let mut bytes = fs::read(sample_binary()).unwrap();
+    bytes.extend(std::iter::repeat_n(0u8, 8 << 20));
+    bytes.extend_from_slice(b"tail");
+    fs::write(&dense, &bytes).unwrap();
+    let fx_a = Fixture::new();
+    let a = build(&fx_a, &fx_a.out(), &dense, |_| {});
+
+    let sparse = tmp.path().join("sparse");
+    ok(Command::new("cp")
+        .arg("--sparse=always")
+        .arg(&dense)
+        .arg(&sparse));
+    let _ = Command::new("fallocate")
+        .arg("--dig-holes")
+        .arg(&sparse)
+        .status();
+    let fx = Fixture::new();
+    // Hardlink every source file to a twin outside the tree, and add xattrs.
+    let twins = tmp.path().join("twins");
+    fs::create_dir(&twins).unwrap();
+    for (i, p) in walk(&fx.root.join("common")).into_iter().enumerate() {
+        if p.is_file() {
+            fs::hard_link(&p, twins.join(i.to_string())).unwrap();
+        }
+    }
+    let xattr = Command::new("python3")
+        .arg("-c")
+        .arg("import os,sys\nfor p in sys.argv[1:]: os.setxattr(p, b'user.origin', b'elsewhere')")
+        .args(
+            walk(&fx.root.join("targets"))
+                .into_iter()
+                .filter(|p| p.is_file()),
+        )
+        .status()
+        .unwrap();
+    assert!(
+        xattr.success(),
+        "setting xattrs failed (filesystem without user xattrs?)"
+    );
+    let linked_bin = tmp.path().join("linked-bin");
+    fs::hard_link(&sparse, &linked_bin).unwrap();
+    let b = build(&fx, &fx.out(), &linked_bin, |_| {});
+    assert_same(&a, &b, "hardlinks/xattrs/sparse binary");
+}
+
+#[test]
+fn source_date_epoch_sets_every_mtime_and_malformed_is_an_error() {
+    let fx = Fixture::new();
+    ok(fx
+        .dist_cmd(&fx.out(), sample_binary())
+        .env("SOURCE_DATE_EPOCH", "1600000000"));
+    let v = fx.out().join(config_version());
+    let archive = fs::read_dir(&v)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("native-x86_64.tar.zst"))
+        .unwrap();
+    let listing = String::from_utf8(
+        ok(Command::new("tar")
+            .args(["--zstd", "--full-time", "--utc", "-tvf"])
+            .arg(&archive)
+            .env("TZ", "UTC"))
+        .stdout,
+    )
+    .unwrap();
+    assert!(listing.lines().count() > 5);
+    for line in listing.lines() {
+        assert!(
+            line.contains("2020-09-13 12:26:40"),
+            "entry not stamped with SOURCE_DATE_EPOCH: {line}"
+        );
+        assert!(
+            line.starts_with("-rw-r--r-- 0/0")
+                || line.starts_with("-rwxr-xr-x 0/0")
+                || line.starts_with("drwxr-xr-x 0/0"),
+            "{line}"
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(v.join("dist-manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["source_date_epoch"], 1600000000);
+
+    let before = release_files(&v);
+    for bad in ["yesterday", "-5", "1.5", ""] {
+        let err = fails(
+            fx.dist_cmd(&fx.out(), sample_binary())
+                .env("SOURCE_DATE_EPOCH", bad),
+        );
+        assert!(
+            err.contains("SOURCE_DATE_EPOCH") && err.contains("malformed"),
+            "{bad}: {err}"
+        );
+    }
+    assert_eq!(
+        release_files(&v),
+        before,
+        "a refused run leaves the release as it was"
+    );
+}
+
+#[test]
+fn standard_tools_accept_the_release() {
+    let fx = Fixture::new();
+    let out = ok(fx.dist_cmd(&fx.out(), sample_binary()).arg("--json"));
+    let v = fx.out().join(config_version());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], config_version());
+    assert_eq!(json["targets"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        json,
+        serde_json::from_slice::<serde_json::Value>(
+            &fs::read(v.join("dist-manifest.json")).unwrap()
+        )
+        .unwrap()
+    );
+
+    ok(Command::new("sha256sum")
+        .args(["-c", "--strict", "SHA256SUMS"])
+        .current_dir(&v));
+    let sums = fs::read_to_string(v.join("SHA256SUMS")).unwrap();
+    assert!(sums.ends_with('\n') && !sums.contains('\r'));
+    let names: Vec<&str> = sums
+        .lines()
+        .map(|l| l.split_once("  ").unwrap().1)
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    for t in json["targets"].as_array().unwrap() {
+        let archive = t["archive"].as_str().unwrap();
+        assert!(archive.ends_with(&format!("-{}.tar.zst", std::env::consts::ARCH)));
+        ok(Command::new("sha256sum")
+            .args(["-c", &format!("{archive}.sha256")])
+            .current_dir(&v));
+        // GNU tar extracts it and the inner SHA256SUMS checks out.
+        let x = tempfile::tempdir().unwrap();
+        ok(Command::new("tar")
+            .args(["--zstd", "-xf"])
+            .arg(v.join(archive))
+            .arg("-C")
+            .arg(x.path()));
+        let tops: Vec<_> = fs::read_dir(x.path()).unwrap().collect();
+        assert_eq!(tops.len(), 1, "one top-level folder");
+        let top = x
+            .path()
+            .join(archive.trim_end_matches(&format!("-{}.tar.zst", std::env::consts::ARCH)));
+        ok(Command::new("sha256sum")
+            .args(["-c", "--strict", "--quiet", "SHA256SUMS"])
+            .current_dir(&top));
+        // The multi-frame stream is one valid zstd stream for the zstd CLI too.
+        let raw = x.path().join("raw.tar");
+        ok(Command::new("zstd")
+            .args(["-q", "-d", "-o"])
+            .arg(&raw)
+            .arg(v.join(archive)));
+        ok(Command::new("tar").arg("-tf").arg(&raw));
+        let frames =
+            String::from_utf8(ok(Command::new("zstd").args(["-lv"]).arg(v.join(archive))).stdout)
+                .unwrap();
+        assert!(
+            frames.contains("# Zstandard Frames: 3"),
+            "binary spliced as its own frame:\n{frames}"
+        );
+        assert_eq!(t["binary_sha256"], json["targets"][0]["binary_sha256"]);
+        assert_eq!(t["files"].as_u64().unwrap() as usize, listing(&top).len());
+    }
+    ok(fx.xtask().arg("verify").arg(&v));
+}
+
+#[test]
+fn verify_detects_tampering() {
+    let fx = Fixture::new();
+    ok(&mut fx.dist_cmd(&fx.out(), sample_binary()));
+    let v = fx.out().join(config_version());
+    ok(fx.xtask().arg("verify").arg(&v));
+    let archive = fs::read_dir(&v)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("docker-x86_64.tar.zst"))
+        .unwrap();
+    let name = archive.file_name().unwrap().to_string_lossy().into_owned();
+
+    // An extracted folder: one edited file, one deleted, one added, and a local .env.
+    let x = tempfile::tempdir().unwrap();
+    ok(Command::new("tar")
+        .args(["--zstd", "-xf"])
+        .arg(&archive)
+        .arg("-C")
+        .arg(x.path()));
+    let pkg = fs::read_dir(x.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    ok(fx.xtask().arg("verify").arg(&pkg));
+    fs::write(pkg.join(".env"), "SECURITY_SALT=local\n").unwrap();
+    ok(fx.xtask().arg("verify").arg(&pkg));
+    fs::write(pkg.join("docker-compose.yaml"), "services: {}\n").unwrap();
+    fs::remove_file(pkg.join("Dockerfile")).unwrap();
+    fs::write(pkg.join("backdoor.sh"), "#!/bin/sh\n").unwrap();
+    let err = fails(fx.xtask().arg("verify").arg(&pkg));
+    assert!(
+        err.contains("MODIFIED") && err.contains("docker-compose.yaml"),
+        "{err}"
+    );
+    assert!(
+        err.contains("MISSING") && err.contains("Dockerfile"),
+        "{err}"
+    );
+    assert!(
+        err.contains("EXTRA") && err.contains("backdoor.sh"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(".env"),
+        "a local .env is expected on a server: {err}"
+    );
+
+    // One flipped byte in the middle of an archive.
+    let mut bytes = fs::read(&archive).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    fs::write(&archive, &bytes).unwrap();
+    let err = fails(fx.xtask().arg("verify").arg(&v));
+    assert!(err.contains(&format!("MODIFIED {name}")), "{err}");
+    let err = fails(fx.xtask().arg("verify").arg(&archive));
+    assert!(err.contains(&name), "{err}");
+    assert!(!Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(&v)
+        .status()
+        .unwrap()
+        .success());
+}
+
+#[test]
+fn verify_detects_a_rewritten_archive_with_matching_outer_sums() {
+    // An attacker who replaces a file inside the archive and updates the outer checksums
+    // is still caught by the archive's own SHA256SUMS.
+    let fx = Fixture::new();
+    ok(&mut fx.dist_cmd(&fx.out(), sample_binary()));
+    let v = fx.out().join(config_version());
+    let name = fs::read_to_string(v.join("SHA256SUMS"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .split_once("  ")
+        .unwrap()
+        .1
+        .to_string();
+    let x = tempfile::tempdir().unwrap();
+    ok(Command::new("tar")
+        .args(["--zstd", "-xf"])
+        .arg(v.join(&name))
+        .arg("-C")
+        .arg(x.path()));
+    let top = fs::read_dir(x.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    fs::write(x.path().join(&top).join("README.md"), "changed\n").unwrap();
+    ok(Command::new("tar")
+        .args(["--zstd", "-cf"])
+        .arg(v.join(&name))
+        .arg("-C")
+        .arg(x.path())
+        .arg(&top));
+    let sha =
+        String::from_utf8(ok(Command::new("sha256sum").arg(&name).current_dir(&v)).stdout).unwrap();
+    let new_sha = sha.split_whitespace().next().unwrap();
+    let sums = fs::read_to_string(v.join("SHA256SUMS")).unwrap();
+    let old_sha = sums
+        .lines()
+        .next()
+        .unwrap()
+        .split_once("  ")
+        .unwrap()
+        .0
+        .to_string();
+    fs::write(v.join("SHA256SUMS"), sums.replace(&old_sha, new_sha)).unwrap();
+    fs::write(
+        v.join(format!("{name}.sha256")),
+        format!("{new_sha}  {name}\n"),
+    )
+    .unwrap();
+    let err = fails(fx.xtask().arg("verify").arg(&v));
+    assert!(err.contains("README.md"), "{err}");
+}
+
+#[test]
+fn verify_rebuild_compares_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    ok(xtask()
+        .args(["dist", "--sample", "--out"])
+        .arg(&out)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env("SOURCE_DATE_EPOCH", "1700000000"));
+    let v = out.join(config_version());
+    ok(xtask().args(["verify", "--rebuild"]).arg(&v));
+    // Same hashes everywhere except the manifest's recorded level: the rebuild differs.
+    let m = v.join("dist-manifest.json");
+    let text = fs::read_to_string(&m).unwrap();
+    fs::write(
+        &m,
+        text.replace(
+            "\"source_date_epoch\": 1700000000",
+            "\"source_date_epoch\": 1700000001",
+        ),
+    )
+    .unwrap();
+    let err = fails(xtask().args(["verify", "--rebuild"]).arg(&v));
+    assert!(err.contains("REBUILD") && err.contains(".tar.zst"), "{err}");
+}
+
+/// A binary large enough that a run takes a while, so it can be killed mid-way.
+fn big_binary(dir: &Path) -> PathBuf {
+    let p = dir.join("big-bin");
+    let mut bytes = fs::read(sample_binary()).unwrap();
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    bytes.extend((0..96u64 << 20).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 56) as u8
+    }));
+    fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn interrupted_runs_leave_the_previous_release_intact() {
+    let fx = Fixture::new();
+    let big = big_binary(fx._tmp.path());
+    let out = fx.out();
+    let v = out.join(config_version());
+    ok(fx.dist_cmd(&out, sample_binary()).arg("--no-cache"));
+    let before = release_files(&v);
+    for delay_ms in [20, 150, 400, 900] {
+        let mut child = fx
+            .dist_cmd(&out, &big)
+            .arg("--no-cache")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if status.success() {
+            // Finished before the kill: the new release is complete and verifies.
+            ok(fx.xtask().arg("verify").arg(&v));
+            continue;
+        }
+        assert_eq!(
+            release_files(&v),
+            before,
+            "killed after {delay_ms} ms: previous release changed"
+        );
+        ok(fx.xtask().arg("verify").arg(&v));
+        for e in fs::read_dir(&out).unwrap() {
+            let n = e.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                n.starts_with('.') || n == config_version(),
+                "partial output under a final name: {n}"
+            );
+        }
+    }
+    // The next run cleans up whatever the killed ones left and succeeds.
+    ok(&mut fx.dist_cmd(&out, sample_binary()));
+    let stale: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp-") || n.starts_with(".old-"))
+        .collect();
+    assert!(stale.is_empty(), "stale staging left: {stale:?}");
+    assert_eq!(release_files(&v), before);
+}
+
+#[test]
+fn concurrent_runs_do_not_corrupt_each_other() {
+    let fx = Fixture::new();
+    let out = fx.out();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            fx.dist_cmd(&out, sample_binary())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    ok(fx.xtask().arg("verify").arg(out.join(config_version())));
+}
+
+#[test]
+fn old_versions_are_pruned_beyond_the_keep_count() {
+    let fx = Fixture::new();
+    let out = fx.out();
+    for v in ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0"] {
+        ok(fx
+            .dist_cmd(&out, sample_binary())
+            .args(["--set", &format!("release.version={v}")])
+            .args(["--set", "dist.keep_versions=2"]));
+    }
+    fs::create_dir(out.join("keep-me")).unwrap();
+    ok(fx.dist_cmd(&out, sample_binary()).args([
+        "--set",
+        "release.version=v1.5.0",
+        "--set",
+        "dist.keep_versions=2",
+    ]));
+    let mut names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["keep-me", "v1.3.0", "v1.4.0", "v1.5.0"]);
+}
+
+#[test]
+fn cached_binary_frame_is_reused_and_no_cache_gives_the_same_bytes() {
+    let fx = Fixture::new();
+    let out = fx.out();
+    let first = ok(fx.dist_cmd(&out, sample_binary()).arg("--no-cache"));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("compressed at level"));
+    let a = release_files(&out.join(config_version()));
+    let second = ok(&mut fx.dist_cmd(&out, sample_binary()));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("reused from the cache"));
+    assert_eq!(release_files(&out.join(config_version())), a);
+    // A config-only change reuses the frame too.
+    let third = ok(fx
+        .dist_cmd(&out, sample_binary())
+        .args(["--set", "runtime.http_port=9090"]));
+    assert!(String::from_utf8_lossy(&third.stderr).contains("reused from the cache"));
+    let other_level = ok(fx.dist_cmd(&out, sample_binary()).args(["--level", "5"]));
+    assert!(String::from_utf8_lossy(&other_level.stderr).contains("compressed at level 5"));
+}
+
+#[test]
+fn partial_target_selection() {
+    let fx = Fixture::new();
+    ok(fx
+        .dist_cmd(&fx.out(), sample_binary())
+        .args(["--target", "native"]));
+    let v = fx.out().join(config_version());
+    let sums = fs::read_to_string(v.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), 1);
+    assert!(sums.contains("-native-"));
+    ok(fx.xtask().arg("verify").arg(&v));
+}
