@@ -137,16 +137,27 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
     let params = ZstdParams::new(level);
     let cache = out_root.join(CACHE_DIR);
     let frame = binary_frame(&cache, &mut binary, &meta, params, args.no_cache)?;
-
     let version = &cfg.release.version;
     let staging = fsx::staging_path(&out_root, version);
     let result = (|| -> Result<DistManifest> {
         fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
-        let mut entries = Vec::new();
-        for &target in &targets {
-            let pkg = staging.join(target.name());
-            package::assemble(proj, target, &binary, &git_revision, &pkg)
-                .with_context(|| format!("assembling the {target} package"))?;
+        // Package folders are only a step towards the archives: they live in a scratch
+        // folder, with the binary hard-linked rather than copied, and are removed after.
+        let scratch = staging.join(".packages");
+        fs::create_dir(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+        let root = proj.root.as_path();
+        let one = |target: Target| -> Result<TargetEntry> {
+            let pkg = scratch.join(target.name());
+            package::assemble(
+                root,
+                cfg,
+                target,
+                &binary,
+                &git_revision,
+                &pkg,
+                package::BinaryPlacement::Link,
+            )
+            .with_context(|| format!("assembling the {target} package"))?;
             let name = archive_name(&cfg.release.app_name, version, target, binary.arch);
             let top = top_folder(&cfg.release.app_name, version, target);
             let (sha256, size, files) = write_archive(
@@ -166,7 +177,7 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
                 0o644,
             )?;
             note(format!("{target}: {name} ({size} bytes, {files} files)"));
-            entries.push(TargetEntry {
+            Ok(TargetEntry {
                 target,
                 archive: name,
                 size,
@@ -175,8 +186,18 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
                 arch: binary.arch.to_string(),
                 binary_sha256: binary.sha256.clone(),
                 binary_source: binary.source.as_str().to_string(),
-            });
-        }
+            })
+        };
+        // Targets are independent: archive them in parallel (each is copy + hash bound).
+        let entries: Vec<TargetEntry> = std::thread::scope(|s| {
+            let handles: Vec<_> = targets.iter().map(|&t| s.spawn(move || one(t))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("archive thread panicked"))
+                .collect::<Result<_>>()
+        })?;
+        fs::remove_dir_all(&scratch)
+            .with_context(|| format!("cannot remove {}", scratch.display()))?;
         let manifest = DistManifest {
             app: cfg.release.app_name.clone(),
             version: version.clone(),
@@ -394,8 +415,7 @@ pub fn write_archive(
         .into_inner()
         .map_err(|e| e.into_error())
         .with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
-    file.sync_all()
-        .with_context(|| format!("cannot sync {}", dest.display()))?;
+    drop(file);
     fsx::set_mode(dest, 0o644)?;
     Ok((sha, size, files))
 }

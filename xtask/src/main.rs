@@ -2,6 +2,7 @@
 //! the command line and dispatches; each task lives in its own module.
 
 mod archive;
+mod bench;
 mod config;
 mod dist;
 mod elf;
@@ -47,6 +48,11 @@ enum Task {
     Dist(dist::DistArgs),
     /// Check a dist/<version>/ folder, an archive or an extracted package against its checksums.
     Verify(verify::VerifyArgs),
+    /// Benchmark dist against the old cp+tar.gz and the tar|zstd pipelines on a 340 MB payload.
+    Bench(bench::BenchArgs),
+    /// One benchmark measurement in a fresh process (used by `bench`).
+    #[command(hide = true)]
+    BenchRun(bench::BenchRunArgs),
 }
 
 /// `--set`, accepted before and after the task name; both lists apply, in order.
@@ -118,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Task::Package(a) => a.sets.sets.clone(),
         Task::Dist(a) => a.sets.sets.clone(),
         Task::Verify(a) => a.sets.sets.clone(),
+        Task::Bench(_) | Task::BenchRun(_) => Vec::new(),
     });
     let proj = Project::load(cli.root, &sets)?;
     match cli.task {
@@ -132,5 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Task::Dist(a) => dist::run(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::Verify(a) => verify::run(&proj, &a),
+        Task::Bench(a) => bench::run(&proj, &a).map(|()| ExitCode::SUCCESS),
+        Task::BenchRun(a) => bench::run_one(&proj, &a).map(|()| ExitCode::SUCCESS),
     }
 }

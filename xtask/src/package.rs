@@ -517,12 +517,23 @@ pub fn read_sources(dir: &Path) -> Result<Vec<SourceFile>> {
     Ok(out)
 }
 
+/// How the binary gets into a package folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryPlacement {
+    /// A copy with mode 0755: the folder is a deliverable.
+    Copy,
+    /// A hard link to the source (a copy across filesystems), mode untouched: the folder
+    /// is scratch space that is archived and deleted, and the archive fixes the mode.
+    Link,
+}
+
 /// Writes `files` (plus `SHA256SUMS`) into the new folder `dir`, with exact modes.
 pub fn write_plan(
     files: &[PlannedFile],
     binary: &BinaryInfo,
     sums: &str,
     dir: &Path,
+    placement: BinaryPlacement,
 ) -> Result<()> {
     fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for f in files {
@@ -533,7 +544,14 @@ pub fn write_plan(
         }
         match &f.content {
             Content::Data { bytes, mode } => fsx::write_file(&path, bytes, *mode)?,
-            Content::Binary => fsx::copy_file(&binary.path, &path, 0o755)?,
+            Content::Binary => match placement {
+                BinaryPlacement::Copy => fsx::copy_file(&binary.path, &path, 0o755)?,
+                BinaryPlacement::Link => {
+                    if fs::hard_link(&binary.path, &path).is_err() {
+                        fsx::copy_file(&binary.path, &path, 0o755)?;
+                    }
+                }
+            },
             Content::Symlink(to) => std::os::unix::fs::symlink(to, &path)
                 .with_context(|| format!("cannot create link {}", path.display()))?,
         }
@@ -559,16 +577,18 @@ pub fn load_sources(root: &Path, target: Target) -> Result<(Vec<SourceFile>, Vec
 /// Assembles `target`'s package into the new folder `dir`; returns its file count
 /// (including `SHA256SUMS`).
 pub fn assemble(
-    proj: &Project,
+    root: &Path,
+    cfg: &Config,
     target: Target,
     binary: &BinaryInfo,
     git_revision: &str,
     dir: &Path,
+    placement: BinaryPlacement,
 ) -> Result<usize> {
-    let (common, own) = load_sources(&proj.root, target)?;
-    let files = plan(target, &proj.cfg, &common, &own, binary, git_revision)?;
+    let (common, own) = load_sources(root, target)?;
+    let files = plan(target, cfg, &common, &own, binary, git_revision)?;
     let sums = sums_file(&files, &binary.sha256)?;
-    write_plan(&files, binary, &sums, dir)?;
+    write_plan(&files, binary, &sums, dir, placement)?;
     Ok(files.len() + 1)
 }
 
@@ -590,7 +610,15 @@ pub fn run(
     fsx::clean_stale(&version_dir)?;
     for &target in targets {
         let staged = fsx::staging_path(&version_dir, target.name());
-        let result = assemble(proj, target, &binary, &git_revision, &staged);
+        let result = assemble(
+            &proj.root,
+            &proj.cfg,
+            target,
+            &binary,
+            &git_revision,
+            &staged,
+            BinaryPlacement::Copy,
+        );
         if let Err(e) = result {
             let _ = fs::remove_dir_all(&staged);
             return Err(e.context(format!("assembling the {target} package")));
