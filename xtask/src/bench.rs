@@ -66,7 +66,7 @@ pub fn write_payload(path: &Path, size: u64) -> Result<()> {
     let mut n = 0u64;
     while written < size {
         n += 1;
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             for b in block.iter_mut() {
                 x ^= x << 13;
                 x ^= x >> 7;
@@ -80,9 +80,9 @@ pub fn write_payload(path: &Path, size: u64) -> Result<()> {
                 i = i
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                let _ = write!(
+                let _ = writeln!(
                     text,
-                    "zend_function_{:x}(ZEND_ARG_INFO({}, arg{})) /* {} */\n",
+                    "zend_function_{:x}(ZEND_ARG_INFO({}, arg{})) /* {} */",
                     i >> 40,
                     i % 7,
                     i % 13,

@@ -122,7 +122,10 @@ pub fn fake_elf(size: usize, machine: u16, dynamic: bool) -> Vec<u8> {
     v[120..124].copy_from_slice(&(if dynamic { PT_INTERP } else { 1 }).to_le_bytes());
     let mut i = 0u32;
     while v.len() < size {
-        v.push((i.wrapping_mul(2654435761) >> 13) as u8 & if i % 7 == 0 { 0xff } else { 0x0f });
+        v.push(
+            (i.wrapping_mul(2654435761) >> 13) as u8
+                & if i.is_multiple_of(7) { 0xff } else { 0x0f },
+        );
         i += 1;
     }
     v

@@ -120,7 +120,7 @@ fn reproducible_across_creation_order() {
 fn reproducible_across_user_and_uid() {
     let a = reference();
     assert!(
-        String::from_utf8(ok(&mut Command::new("id").arg("-u")).stdout)
+        String::from_utf8(ok(Command::new("id").arg("-u")).stdout)
             .unwrap()
             .trim()
             == "0",
