@@ -30,7 +30,10 @@ pub const RELEASE_SUMS: &str = "SHA256SUMS";
 pub const RELEASE_MANIFEST: &str = "dist-manifest.json";
 
 #[derive(clap::Args, Clone, Default)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct DistArgs {
+    #[command(subcommand)]
+    pub action: Option<DistAction>,
     /// Only these targets (repeatable; default: all).
     #[arg(long = "target", value_enum, value_name = "TARGET")]
     pub targets: Vec<Target>,
@@ -54,6 +57,26 @@ pub struct DistArgs {
     /// Source date forced by `verify --rebuild` (the recorded one), not a CLI flag.
     #[arg(skip)]
     pub source_date: Option<u64>,
+}
+
+#[derive(clap::Subcommand, Clone)]
+pub enum DistAction {
+    /// Combine per-target outputs of `dist --target T --out DIR` (e.g. from CI matrix jobs)
+    /// into one release folder, byte-identical to a single `dist` of all those targets.
+    Merge(MergeArgs),
+}
+
+#[derive(clap::Args, Clone)]
+pub struct MergeArgs {
+    /// Partial outputs: each an output root holding <version>/, or a <version>/ folder.
+    #[arg(required = true, value_name = "FOLDER")]
+    pub inputs: Vec<PathBuf>,
+    /// Output root instead of dist/ (the release goes to OUT/<version>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the merged manifest as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,6 +136,9 @@ pub fn manifest_json(m: &DistManifest) -> Result<Vec<u8>> {
 }
 
 pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
+    if let Some(DistAction::Merge(m)) = &args.action {
+        return merge(proj, m);
+    }
     let started = Instant::now();
     let cfg = &proj.cfg;
     let level = args.level.unwrap_or(cfg.dist.zstd_level);
@@ -228,6 +254,133 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
     if args.json {
         io::stdout()
             .write_all(&manifest_json(&manifest)?)
+            .context("writing to stdout")?;
+    }
+    Ok(())
+}
+
+/// Combines partial manifests: they must agree on everything but their targets, and
+/// each target may come from one input only. Targets are ordered as `dist` orders them.
+pub fn merge_manifests(parts: &[DistManifest]) -> Result<DistManifest> {
+    let first = parts.first().context("nothing to merge")?;
+    let mut merged = DistManifest {
+        targets: Vec::new(),
+        ..first.clone()
+    };
+    for (i, p) in parts.iter().enumerate() {
+        for (what, a, b) in [
+            ("app", &first.app, &p.app),
+            ("version", &first.version, &p.version),
+            ("git revision", &first.git_revision, &p.git_revision),
+            ("libzstd version", &first.libzstd, &p.libzstd),
+        ] {
+            if a != b {
+                bail!("input {} has {what} {b}, input 1 has {a}: only outputs of the same build can be merged", i + 1);
+            }
+        }
+        if p.source_date_epoch != first.source_date_epoch {
+            bail!(
+                "input {} has source date {}, input 1 has {}: build every part from the same commit (or the same SOURCE_DATE_EPOCH)",
+                i + 1,
+                p.source_date_epoch,
+                first.source_date_epoch
+            );
+        }
+        if p.zstd_level != first.zstd_level {
+            bail!(
+                "input {} used zstd level {}, input 1 used {}",
+                i + 1,
+                p.zstd_level,
+                first.zstd_level
+            );
+        }
+        for t in &p.targets {
+            if merged.targets.iter().any(|m| m.target == t.target) {
+                bail!("target {} appears in more than one input", t.target);
+            }
+            merged.targets.push(t.clone());
+        }
+    }
+    merged.targets.sort_by_key(|t| t.target);
+    Ok(merged)
+}
+
+/// The release folder inside a merge input: the input itself or `<input>/<version>/`.
+fn release_dir(input: &Path, version: &str) -> Result<PathBuf> {
+    if input.join(RELEASE_MANIFEST).is_file() {
+        return Ok(input.to_path_buf());
+    }
+    let nested = input.join(version);
+    if nested.join(RELEASE_MANIFEST).is_file() {
+        return Ok(nested);
+    }
+    bail!(
+        "{} holds no {RELEASE_MANIFEST} (nor {version}/{RELEASE_MANIFEST}): pass the --out folder of a `cargo xtask dist --target T` run",
+        input.display()
+    )
+}
+
+/// `cargo xtask dist merge`: checks every part's archives against its manifest, then
+/// writes the combined release folder (staged and renamed like `dist`).
+pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
+    let version = &proj.cfg.release.version;
+    let mut parts = Vec::new();
+    let mut sources = Vec::new();
+    for input in &args.inputs {
+        let dir = release_dir(input, version)?;
+        let path = dir.join(RELEASE_MANIFEST);
+        let m: DistManifest = serde_json::from_slice(
+            &fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?,
+        )
+        .with_context(|| format!("malformed {}", path.display()))?;
+        for t in &m.targets {
+            let archive = dir.join(&t.archive);
+            let (sha, size) = hash::sha256_file(&archive)?;
+            if sha != t.sha256 || size != t.size {
+                bail!("{} does not match {} (sha256 {sha}, {size} bytes): the part is damaged, rebuild it", archive.display(), path.display());
+            }
+            sources.push(archive);
+        }
+        parts.push(m);
+    }
+    let merged = merge_manifests(&parts)?;
+    if merged.version != *version {
+        bail!(
+            "the parts are release {}, this checkout configures {version}",
+            merged.version
+        );
+    }
+    let out_root = proj.out_root(args.out.as_deref());
+    let _lock = proj.prepare_out(&out_root)?;
+    fsx::clean_stale(&out_root)?;
+    let staging = fsx::staging_path(&out_root, version);
+    let result = (|| -> Result<()> {
+        fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+        for (src, t) in sources.iter().zip(parts.iter().flat_map(|p| &p.targets)) {
+            fsx::copy_file(src, &staging.join(&t.archive), 0o644)?;
+            fsx::write_file(
+                &staging.join(format!("{}.sha256", t.archive)),
+                sums_line(&t.sha256, &t.archive).as_bytes(),
+                0o644,
+            )?;
+        }
+        write_release_files(&staging, &merged)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let dest = out_root.join(version);
+    fsx::replace_dir(&staging, &dest)?;
+    prune(&out_root, version, proj.cfg.dist.keep_versions)?;
+    note(format!(
+        "merged {} target(s) into {}",
+        merged.targets.len(),
+        dest.display()
+    ));
+    if args.json {
+        io::stdout()
+            .write_all(&manifest_json(&merged)?)
             .context("writing to stdout")?;
     }
     Ok(())
@@ -592,6 +745,64 @@ mod tests {
                 "b".repeat(64)
             )
         );
+    }
+
+    fn manifest(targets: &[Target], date: u64) -> DistManifest {
+        DistManifest {
+            app: "a".into(),
+            version: "v1.0.0".into(),
+            git_revision: "r".into(),
+            source_date_epoch: date,
+            zstd_level: 3,
+            libzstd: "1.5.7".into(),
+            targets: targets
+                .iter()
+                .map(|&t| TargetEntry {
+                    target: t,
+                    archive: format!("{t}.tar.zst"),
+                    size: 1,
+                    sha256: "0".repeat(64),
+                    files: 1,
+                    arch: "x86_64".into(),
+                    binary_sha256: String::new(),
+                    binary_source: "sample".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn merge_orders_targets_and_refuses_mismatches() {
+        let merged = merge_manifests(&[
+            manifest(&[Target::Native], 5),
+            manifest(&[Target::Docker], 5),
+        ])
+        .unwrap();
+        assert_eq!(merged, manifest(&[Target::Docker, Target::Native], 5));
+        let e = format!(
+            "{:#}",
+            merge_manifests(&[
+                manifest(&[Target::Native], 5),
+                manifest(&[Target::Docker], 6)
+            ])
+            .unwrap_err()
+        );
+        assert!(e.contains("source date"), "{e}");
+        let e = format!(
+            "{:#}",
+            merge_manifests(&[
+                manifest(&[Target::Native], 5),
+                manifest(&[Target::Native], 5)
+            ])
+            .unwrap_err()
+        );
+        assert!(e.contains("more than one input"), "{e}");
+        let mut other = manifest(&[Target::Docker], 5);
+        other.git_revision = "other".into();
+        assert!(merge_manifests(&[manifest(&[Target::Native], 5), other]).is_err());
+        let mut other = manifest(&[Target::Docker], 5);
+        other.version = "v2.0.0".into();
+        assert!(merge_manifests(&[manifest(&[Target::Native], 5), other]).is_err());
     }
 
     #[test]

@@ -657,3 +657,71 @@ fn partial_target_selection() {
     assert!(sums.contains("-native-"));
     ok(fx.xtask().arg("verify").arg(&v));
 }
+
+#[test]
+fn merged_per_target_outputs_equal_a_single_dist() {
+    let fx = Fixture::new();
+    let single = build(&fx, &fx.out(), sample_binary(), |_| {});
+    let parts = fx._tmp.path().join("parts");
+    for t in ["docker", "native"] {
+        ok(fx
+            .dist_cmd(&parts.join(t), sample_binary())
+            .args(["--target", t]));
+    }
+    let merged = fx._tmp.path().join("merged");
+    let out = ok(fx
+        .xtask()
+        .args(["dist", "merge"])
+        .arg(parts.join("native"))
+        .arg(parts.join("docker").join(config_version()))
+        .arg("--out")
+        .arg(&merged)
+        .arg("--json"));
+    assert_eq!(
+        release_files(&merged.join(config_version())),
+        single,
+        "merge == single dist, byte for byte"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["targets"].as_array().unwrap().len(), 2);
+    ok(fx.xtask().arg("verify").arg(merged.join(config_version())));
+
+    // Parts from a different source date (another commit) are refused, nothing written.
+    let other = fx._tmp.path().join("other");
+    ok(fx
+        .dist_cmd(&other, sample_binary())
+        .args(["--target", "native"])
+        .env("SOURCE_DATE_EPOCH", "1"));
+    let refused = fx._tmp.path().join("refused");
+    let err = fails(
+        fx.xtask()
+            .args(["dist", "merge"])
+            .arg(parts.join("docker"))
+            .arg(&other)
+            .arg("--out")
+            .arg(&refused),
+    );
+    assert!(err.contains("source date"), "{err}");
+    assert!(!refused.join(config_version()).exists());
+    // A damaged part is refused, naming the archive.
+    let archive = fs::read_dir(parts.join("docker").join(config_version()))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.zst"))
+        .unwrap();
+    let mut bytes = fs::read(&archive).unwrap();
+    bytes[100] ^= 1;
+    fs::write(&archive, bytes).unwrap();
+    let err = fails(
+        fx.xtask()
+            .args(["dist", "merge"])
+            .arg(parts.join("docker"))
+            .arg(parts.join("native"))
+            .arg("--out")
+            .arg(&refused),
+    );
+    assert!(
+        err.contains(&*archive.file_name().unwrap().to_string_lossy()),
+        "{err}"
+    );
+}
