@@ -3,6 +3,7 @@
 
 mod archive;
 mod bench;
+mod ci;
 mod config;
 mod dist;
 mod elf;
@@ -48,6 +49,10 @@ enum Task {
     Dist(dist::DistArgs),
     /// Check a dist/<version>/ folder, an archive or an extracted package against its checksums.
     Verify(verify::VerifyArgs),
+    /// Run the CI workflow's steps locally (fmt, clippy, tests, sample release twice, verify).
+    Ci,
+    /// Print the configured release version; --check TAG fails when a tag does not match it.
+    Version(ci::VersionArgs),
     /// Benchmark dist against the old cp+tar.gz and the tar|zstd pipelines on a 340 MB payload.
     Bench(bench::BenchArgs),
     /// One benchmark measurement in a fresh process (used by `bench`).
@@ -124,7 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Task::Package(a) => a.sets.sets.clone(),
         Task::Dist(a) => a.sets.sets.clone(),
         Task::Verify(a) => a.sets.sets.clone(),
-        Task::Bench(_) | Task::BenchRun(_) => Vec::new(),
+        Task::Bench(_) | Task::BenchRun(_) | Task::Ci | Task::Version(_) => Vec::new(),
     });
     let proj = Project::load(cli.root, &sets)?;
     match cli.task {
@@ -139,6 +144,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Task::Dist(a) => dist::run(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::Verify(a) => verify::run(&proj, &a),
+        Task::Ci => ci::run(&proj),
+        Task::Version(a) => ci::version(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::Bench(a) => bench::run(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::BenchRun(a) => bench::run_one(&proj, &a).map(|()| ExitCode::SUCCESS),
     }

