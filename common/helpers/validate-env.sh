@@ -16,7 +16,8 @@
 #              1 = errors (or warnings with --strict), 2 = usage error.
 #
 # Safety: the file given to --env-file is parsed line by line; it is never
-# sourced or evaluated. This script never prompts and never prints a value.
+# executed or interpreted by the shell. This script never prompts and never
+# prints a value.
 #
 # Env-file format (the same rules as run-native.sh):
 #   - blank lines and lines whose first non-blank character is '#' are skipped
@@ -53,7 +54,7 @@ SMTP_TLS SENDGRID_API_KEY
 V4_ROUTING_ENABLED V2_ROUTING_API_KEY V2_BASE_URL V4_BASE_URL V2_SSL_VERIFY
 RECAPTCHA_ENABLED RECAPTCHA_SITE_KEY RECAPTCHA_SECRET_KEY
 GOOGLE_OAUTH_ENABLED GOOGLE_CLIENT_ID GOOGLE_CLIENT_SECRET
-BASE_IMAGE'
+COMPOSE_PROJECT_NAME BASE_IMAGE'
 
 usage() {
     cat <<'EOF'
@@ -66,7 +67,7 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
-# Value lookup without eval: GET_VALUE receives the value of variable $1
+# Indirect value lookup (no dynamic code): GET_VALUE receives the value of variable $1
 # (empty when unset). Unset and empty are treated the same everywhere.
 # ---------------------------------------------------------------------------
 get() {
@@ -113,6 +114,7 @@ get() {
         GOOGLE_OAUTH_ENABLED) GET_VALUE=${GOOGLE_OAUTH_ENABLED-} ;;
         GOOGLE_CLIENT_ID) GET_VALUE=${GOOGLE_CLIENT_ID-} ;;
         GOOGLE_CLIENT_SECRET) GET_VALUE=${GOOGLE_CLIENT_SECRET-} ;;
+        COMPOSE_PROJECT_NAME) GET_VALUE=${COMPOSE_PROJECT_NAME-} ;;
         BASE_IMAGE) GET_VALUE=${BASE_IMAGE-} ;;
         *) GET_VALUE= ;;
     esac
@@ -173,14 +175,27 @@ is_uint() {
 # up with get(). Rules on a variable that already has an error are skipped.
 # ---------------------------------------------------------------------------
 
-# no_placeholder VAR: the value must not look like a template placeholder.
+# no_placeholder VAR FIX: the value must not look like a template placeholder.
 no_placeholder() {
     flagged "$1" && return 0
     get "$1"
     if [ -n "$GET_VALUE" ] && is_placeholder "$GET_VALUE"; then
-        error "$1" "still contains a placeholder value from .env.example" \
-            "replace it with the real value (secrets: helpers/generate-secrets.sh)"
+        error "$1" "still contains a placeholder value" "$2"
     fi
+}
+
+# portable_value VAR: warn about characters the three .env readers disagree on
+# (docker compose v2 interpolates '$' in env files; systemd and run-native.sh
+# do not; nothing here ever executes a value).
+portable_value() {
+    flagged "$1" && return 0
+    get "$1"
+    case $GET_VALUE in
+        *'$'* | *'`'* | *\\*)
+            warn "$1" "contains \$, \` or a backslash" \
+                "avoid these characters; the value is read differently by docker compose and systemd"
+            ;;
+    esac
 }
 
 # require VAR FIX: must be set and non-empty.
@@ -364,8 +379,8 @@ load_env_file() {
             *" $key "*) export "$key=$value" ;;
             *)
                 if is_placeholder "$value" && ! flagged "$key"; then
-                    error "$key" "still contains a placeholder value from .env.example" \
-                        "replace it with the real value or remove the line"
+                    error "$key" "still contains a placeholder value" \
+                        "set the real value or remove the line"
                 fi
                 ;;
         esac
@@ -382,7 +397,13 @@ run_rules() {
 
     # Placeholders first: any value copied unchanged from .env.example.
     for name in $KNOWN_VARS; do
-        no_placeholder "$name"
+        case $name in
+            SECURITY_SALT | DB_PASSWORD | REDIS_PASSWORD | V2_ROUTING_API_KEY)
+                no_placeholder "$name" "$FIX_SECRET" ;;
+            *)
+                no_placeholder "$name" "set the real value in .env (see .env.example comments)" ;;
+        esac
+        portable_value "$name"
     done
 
     # Application
@@ -499,17 +520,17 @@ if [ -n "$ENV_FILE" ]; then
         exit 2
     fi
     load_env_file
-    SOURCE=$ENV_FILE
+    ORIGIN=$ENV_FILE
 else
-    SOURCE=environment
+    ORIGIN=environment
 fi
 
 run_rules
 
 if [ "$ERRORS" -gt 0 ] || { [ "$STRICT" -eq 1 ] && [ "$WARNINGS" -gt 0 ]; }; then
     [ "$QUIET" -eq 1 ] ||
-        echo "$PROG: FAILED ($SOURCE): $ERRORS error(s), $WARNINGS warning(s)" >&2
+        echo "$PROG: FAILED ($ORIGIN): $ERRORS error(s), $WARNINGS warning(s)" >&2
     exit 1
 fi
-[ "$QUIET" -eq 1 ] || echo "$PROG: OK ($SOURCE): $WARNINGS warning(s)"
+[ "$QUIET" -eq 1 ] || echo "$PROG: OK ($ORIGIN): $WARNINGS warning(s)"
 exit 0

@@ -1,0 +1,181 @@
+#!/bin/sh
+# uninstall.sh — remove an installation made by helpers/install.sh.
+#
+# Usage:
+#   sudo helpers/uninstall.sh [--prefix DIR] [--unit-dir DIR] [--purge] [--dry-run]
+#
+#   --prefix DIR     installation directory (default: the directory this
+#                    script is installed in, i.e. DIR/helpers/..)
+#   --unit-dir DIR   where install.sh wrote the units (default /etc/systemd/system)
+#   --purge          also delete DIR/.env (configuration and secrets)
+#   --dry-run        print what would be done; change nothing
+#
+# Stops and disables the services (when systemd is running and the default
+# unit directory is used), removes the unit files and exactly the files listed
+# in DIR/.install-manifest, then empty directories. DIR/.env is kept unless
+# --purge is given. The service user is kept (its removal is printed).
+
+set -eu
+LC_ALL=C
+export LC_ALL
+
+PROG=uninstall
+MANIFEST=.install-manifest
+PREFIX=
+UNIT_DIR=/etc/systemd/system
+PURGE=0
+DRY_RUN=0
+UNITS='orangescrum-queue.service orangescrum.service'
+
+say() { printf '%s\n' "$PROG: $*"; }
+warn() { printf '%s\n' "$PROG: WARNING: $*" >&2; }
+die() {
+    printf '%s\n' "$PROG: ERROR: $*" >&2
+    exit 1
+}
+
+usage() {
+    sed -n '4,12s/^# \{0,1\}//p' "$0"
+}
+
+run() {
+    if [ "$DRY_RUN" -eq 1 ]; then
+        printf '[dry-run] %s\n' "$*"
+    else
+        "$@"
+    fi
+}
+
+check_dir_arg() {
+    case $2 in
+        /*) ;;
+        *) die "$1 must be an absolute path: $2" ;;
+    esac
+    case $2 in
+        *[!A-Za-z0-9._/+-]*) die "$1 may only contain letters, digits and . _ / + - : $2" ;;
+        */./* | */. | */../* | */.. | *//*) die "$1 must be a normalised path: $2" ;;
+    esac
+}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --prefix)
+            [ $# -ge 2 ] || die "--prefix needs a directory"
+            PREFIX=$2
+            shift 2
+            ;;
+        --prefix=*)
+            PREFIX=${1#*=}
+            shift
+            ;;
+        --unit-dir)
+            [ $# -ge 2 ] || die "--unit-dir needs a directory"
+            UNIT_DIR=$2
+            shift 2
+            ;;
+        --unit-dir=*)
+            UNIT_DIR=${1#*=}
+            shift
+            ;;
+        --purge)
+            PURGE=1
+            shift
+            ;;
+        --dry-run)
+            DRY_RUN=1
+            shift
+            ;;
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        *)
+            usage >&2
+            die "unknown argument: $1"
+            ;;
+    esac
+done
+
+if [ -z "$PREFIX" ]; then
+    PREFIX=$(cd "$(dirname "$0")/.." && pwd -P)
+fi
+PREFIX=${PREFIX%/}
+UNIT_DIR=${UNIT_DIR%/}
+check_dir_arg --prefix "$PREFIX"
+check_dir_arg --unit-dir "$UNIT_DIR"
+case $PREFIX in
+    '' | /bin | /boot | /dev | /etc | /home | /lib | /lib64 | /opt | /proc | /root | /run | /sbin | /srv | /sys | /tmp | /usr | /usr/* | /var)
+        die "refusing to uninstall from $PREFIX"
+        ;;
+esac
+[ -f "$PREFIX/$MANIFEST" ] || die "$PREFIX/$MANIFEST not found: not an installation made by install.sh (nothing removed)"
+
+# --- services and units --------------------------------------------------------
+SVC_USER=
+if [ -f "$UNIT_DIR/orangescrum.service" ]; then
+    SVC_USER=$(sed -n 's/^User=//p' "$UNIT_DIR/orangescrum.service" | head -n 1)
+fi
+SYSTEMD=0
+if [ "$UNIT_DIR" = /etc/systemd/system ] && [ -d /run/systemd/system ] &&
+    command -v systemctl >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+    SYSTEMD=1
+fi
+if [ "$SYSTEMD" -eq 1 ]; then
+    for unit in $UNITS; do
+        if [ -f "$UNIT_DIR/$unit" ]; then
+            run systemctl disable --now "$unit" || warn "could not stop/disable $unit"
+        fi
+    done
+fi
+for unit in $UNITS; do
+    if [ -f "$UNIT_DIR/$unit" ]; then
+        run rm -f "$UNIT_DIR/$unit"
+    fi
+done
+if [ "$SYSTEMD" -eq 1 ]; then
+    run systemctl daemon-reload
+fi
+
+# --- installed files -----------------------------------------------------------
+NL='
+'
+DIRS=
+while IFS= read -r rel; do
+    case $rel in '' | /* | ../* | */../* | */.. | .env) continue ;; esac
+    if [ -f "$PREFIX/$rel" ] || [ -L "$PREFIX/$rel" ]; then
+        run rm -f "$PREFIX/$rel"
+    fi
+    dir=$rel
+    while :; do
+        case $dir in */*) dir=${dir%/*} ;; *) break ;; esac
+        DIRS="$DIRS$NL$dir"
+    done
+done <"$PREFIX/$MANIFEST"
+
+# Remove directories that are now empty; reverse order puts children before
+# their parents. rmdir never removes a directory that still has content.
+printf '%s\n' "$DIRS" | sort -ru | while IFS= read -r dir; do
+    if [ -n "$dir" ] && [ -d "$PREFIX/$dir" ]; then
+        run rmdir "$PREFIX/$dir" 2>/dev/null || :
+    fi
+done
+run rm -f "$PREFIX/$MANIFEST"
+
+if [ -f "$PREFIX/.env" ]; then
+    if [ "$PURGE" -eq 1 ]; then
+        run rm -f "$PREFIX/.env"
+    else
+        say "kept $PREFIX/.env (configuration and secrets); delete it with --purge"
+    fi
+fi
+run rmdir "$PREFIX" 2>/dev/null || :
+
+if [ "$DRY_RUN" -eq 1 ]; then
+    say "dry run: nothing was changed"
+else
+    say "removed @@APP_NAME@@ from $PREFIX and $UNIT_DIR"
+fi
+if [ "$SYSTEMD" -eq 0 ] && [ "$UNIT_DIR" = /etc/systemd/system ]; then
+    echo "If the services were running, also run: systemctl disable --now $UNITS; systemctl daemon-reload"
+fi
+echo "The service account is kept; remove it if nothing else uses it: userdel ${SVC_USER:-<user>}"
