@@ -92,10 +92,12 @@ pub fn check_out_root(repo_root: &Path, out: &Path) -> Result<()> {
         }
     }
     if abs.is_dir() {
-        let mut entries =
-            fs::read_dir(&abs).with_context(|| format!("cannot read {}", abs.display()))?;
+        let non_empty =
+            fs::read_dir(&abs).with_context(|| format!("cannot read {}", abs.display()))?.next().is_some();
+        // Checked after listing: the marker is the first entry a run creates, so anything
+        // the listing saw was made after it (a concurrent first run is not "foreign").
         let marked = abs.join(OUT_MARKER).is_file();
-        if !marked && entries.next().is_some() {
+        if non_empty && !marked {
             bail!(
                 "refusing --out {}: the folder is not empty and was not made by xtask (no {OUT_MARKER} marker); use an empty or new folder",
                 out.display()
