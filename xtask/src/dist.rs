@@ -411,6 +411,8 @@ fn binary_frame(
 ) -> Result<PathBuf> {
     let frames = cache.join("frames");
     fs::create_dir_all(&frames).with_context(|| format!("cannot create {}", frames.display()))?;
+    // A run killed while compressing leaves its temporary frame behind; we hold the lock.
+    fsx::clean_stale(&frames)?;
     let zver = zstd::zstd_safe::version_string();
     let frame_path = |sha: &str| {
         frames.join(format!(

@@ -26,18 +26,7 @@ fn snapshot(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
 }
 
 fn package_all(fx: &Fixture) -> std::path::PathBuf {
-    ok(fx
-        .xtask()
-        .args([
-            "--set",
-            "binary.min_size_mb=0",
-            "package",
-            "all",
-            "--binary",
-        ])
-        .arg(sample_binary())
-        .arg("--out")
-        .arg(fx.out()));
+    ok(&mut fx.package_cmd("all", &fx.out(), sample_binary()));
     fx.out().join(config_version())
 }
 
@@ -311,19 +300,7 @@ fn env_file_in_common_is_refused_and_previous_package_survives() {
         "DB_PASSWORD=hunter2hunter2hunter2\n",
     )
     .unwrap();
-    let err = fails(
-        fx.xtask()
-            .args([
-                "--set",
-                "binary.min_size_mb=0",
-                "package",
-                "all",
-                "--binary",
-            ])
-            .arg(sample_binary())
-            .arg("--out")
-            .arg(fx.out()),
-    );
+    let err = fails(&mut fx.package_cmd("all", &fx.out(), sample_binary()));
     assert!(err.contains("common/.env"), "{err}");
     assert_eq!(
         snapshot(&fx.out()),
@@ -334,19 +311,7 @@ fn env_file_in_common_is_refused_and_previous_package_survives() {
     fs::remove_file(fx.root.join("common/.env")).unwrap();
 
     fs::write(fx.root.join("targets/native/deploy.pem"), "x").unwrap();
-    let err = fails(
-        fx.xtask()
-            .args([
-                "--set",
-                "binary.min_size_mb=0",
-                "package",
-                "native",
-                "--binary",
-            ])
-            .arg(sample_binary())
-            .arg("--out")
-            .arg(fx.out()),
-    );
+    let err = fails(&mut fx.package_cmd("native", &fx.out(), sample_binary()));
     assert!(err.contains("deploy.pem"), "{err}");
     assert_eq!(snapshot(&fx.out()), before);
 }
@@ -386,18 +351,7 @@ fn rerun_replaces_only_its_own_package() {
     let v = package_all(&fx);
     fs::write(v.join("docker/stale-file"), "x").unwrap();
     fs::write(fx.out().join("notes.txt"), "mine").unwrap();
-    ok(fx
-        .xtask()
-        .args([
-            "--set",
-            "binary.min_size_mb=0",
-            "package",
-            "docker",
-            "--binary",
-        ])
-        .arg(sample_binary())
-        .arg("--out")
-        .arg(fx.out()));
+    ok(&mut fx.package_cmd("docker", &fx.out(), sample_binary()));
     assert!(
         !v.join("docker/stale-file").exists(),
         "the package folder is rebuilt from scratch"

@@ -135,14 +135,27 @@ impl Fixture {
         self._tmp.path().join("out")
     }
 
-    /// Runs `dist` with the sample binary passed as `--binary` (no size floor) into `out`.
-    pub fn dist_cmd(&self, out: &Path, binary: &Path) -> Command {
+    /// `xtask --set binary.min_size_mb=0 <task...> --binary BINARY --out OUT`: a task
+    /// run with a small stand-in binary passed as an external one.
+    pub fn task_cmd(&self, task: &[&str], out: &Path, binary: &Path) -> Command {
         let mut c = self.xtask();
-        c.args(["--set", "binary.min_size_mb=0", "dist", "--binary"])
+        c.args(["--set", "binary.min_size_mb=0"])
+            .args(task)
+            .arg("--binary")
             .arg(binary)
             .arg("--out")
             .arg(out);
         c
+    }
+
+    /// Runs `dist` with `binary` passed as `--binary` (no size floor) into `out`.
+    pub fn dist_cmd(&self, out: &Path, binary: &Path) -> Command {
+        self.task_cmd(&["dist"], out, binary)
+    }
+
+    /// Runs `package <target>` with `binary` passed as `--binary` into `out`.
+    pub fn package_cmd(&self, target: &str, out: &Path, binary: &Path) -> Command {
+        self.task_cmd(&["package", target], out, binary)
     }
 }
 
@@ -210,4 +223,13 @@ pub fn release_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect();
     v.sort();
     v
+}
+
+/// The archive in `dir` whose name ends with `suffix` (e.g. `docker-x86_64.tar.zst`).
+pub fn find_archive(dir: &Path, suffix: &str) -> PathBuf {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no *{suffix} in {}", dir.display()))
 }
