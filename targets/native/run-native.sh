@@ -15,10 +15,16 @@
 # of such variables are reported. Then helpers/validate-env.sh checks the
 # result and the server is not started if it reports errors.
 #
-# Signals: TERM and INT are forwarded to the server as TERM (graceful stop);
-# the script exits with the server's exit status.
+# Signals: TERM and INT are forwarded to the server as TERM (graceful stop),
+# also when they arrive while the server is being started; the script exits
+# with the server's exit status.
 
 set -eu
+
+# C locale for this script's own pattern matching; the caller's LC_ALL (or its
+# absence) is restored for the server, which runs as under systemd.
+caller_lc_all=${LC_ALL-}
+caller_lc_all_set=${LC_ALL+1}
 LC_ALL=C
 export LC_ALL
 
@@ -138,9 +144,17 @@ else
     set -- "$BIN" php-server -l "${APP_BIND_IP:-127.0.0.1}:${APP_PORT:-@@HTTP_PORT@@}"
 fi
 
+if [ -n "$caller_lc_all_set" ]; then
+    LC_ALL=$caller_lc_all
+else
+    unset LC_ALL
+fi
+
 child=
+stopping=0
 # shellcheck disable=SC2317  # invoked by the trap below
 forward() {
+    stopping=1
     if [ -n "$child" ]; then
         kill -TERM "$child" 2>/dev/null || :
     fi
@@ -152,6 +166,11 @@ trap forward TERM INT
 log "starting: $*"
 "$@" &
 child=$!
+# A signal that arrived between the fork and the line above found no child to
+# forward to; deliver it now instead of losing it.
+if [ "$stopping" -eq 1 ]; then
+    kill -TERM "$child" 2>/dev/null || :
+fi
 
 # wait returns early (status > 128) when a trapped signal arrives; keep
 # waiting until the child has really exited and report its own status.

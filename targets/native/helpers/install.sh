@@ -11,13 +11,18 @@
 #   --dry-run        print what would be done; change nothing
 #
 # What it does:
-#   1. verifies the package against SHA256SUMS (when the file is present)
+#   1. verifies the package against SHA256SUMS (required); nothing is changed
+#      when a file is missing or modified
 #   2. creates the service user/group (as root, when missing)
-#   3. copies the package to DIR, root-owned and read-only for the service;
-#      never copies a .env and never touches an existing DIR/.env except to
-#      set its owner root:GROUP and mode 0640 (the service may only read it)
-#   4. writes orangescrum.service and orangescrum-queue.service into the
-#      unit directory with the paths and the user filled in
+#   3. copies exactly the files listed in SHA256SUMS (and SHA256SUMS) to DIR:
+#      root-owned, 0755 for executables, 0644 otherwise, directories 0755;
+#      then checks the copies against SHA256SUMS. The service account owns
+#      nothing there and can write nowhere in DIR (the services only write to
+#      their private /tmp). A .env is never copied and an existing DIR/.env is
+#      never overwritten; only its owner root:GROUP and mode 0640 are enforced
+#      (the service group may read it, not change it)
+#   4. writes orangescrum.service and orangescrum-queue.service (root, 0644)
+#      into the unit directory with the paths and the user filled in
 #   5. prints the systemctl commands to run next (it does not start anything)
 # Running it again with the same arguments changes nothing; running it from
 # a newer package upgrades the files (files the old version had and the new
@@ -30,12 +35,26 @@ umask 022
 
 PROG=install
 MANIFEST=.install-manifest
+SUMS=SHA256SUMS
 PREFIX=
 SVC_USER=@@RUNTIME_USER@@
 UNIT_DIR=/etc/systemd/system
 DRY_RUN=0
 
 PKG_DIR=$(cd "$(dirname "$0")/.." && pwd -P)
+
+# The install-time placeholders of the unit templates, spelled so that this
+# script contains none itself (not even the marker): after an installation the
+# only files with placeholders are the templates in DIR/systemd/.
+AT=@
+AT=$AT$AT
+PH_PREFIX=${AT}PREFIX${AT}
+PH_USER=${AT}SERVICE_USER${AT}
+PH_GROUP=${AT}SERVICE_GROUP${AT}
+
+# A temporary file to remove if the script stops early.
+CLEANUP=
+trap 'if [ -n "$CLEANUP" ]; then rm -f "$CLEANUP"; fi' EXIT
 
 say() { printf '%s\n' "$PROG: $*"; }
 warn() { printf '%s\n' "$PROG: WARNING: $*" >&2; }
@@ -69,6 +88,14 @@ check_dir_arg() {
         *[!A-Za-z0-9._/+-]*) die "$1 may only contain letters, digits and . _ / + - : $2" ;;
         */./* | */. | */../* | */.. | *//*) die "$1 must be a normalised path: $2" ;;
     esac
+}
+
+# check_name WHAT NAME: a portable user/group name (also safe in sed and units).
+check_name() {
+    case $2 in
+        '' | [!a-z_]* | *[!a-z0-9_-]*) die "$1 must match ^[a-z_][a-z0-9_-]*\$: $2" ;;
+    esac
+    [ "${#2}" -le 32 ] || die "$1 is longer than 32 characters: $2"
 }
 
 while [ $# -gt 0 ]; do
@@ -131,10 +158,7 @@ case $PREFIX in
         warn "$PREFIX is hidden from the services (ProtectHome=/PrivateTmp=); use e.g. /opt/@@APP_NAME@@ for a real installation"
         ;;
 esac
-case $SVC_USER in
-    '' | [!a-z_]* | *[!a-z0-9_-]*) die "--user must match ^[a-z_][a-z0-9_-]*\$: $SVC_USER" ;;
-esac
-[ "${#SVC_USER}" -le 32 ] || die "--user is longer than 32 characters"
+check_name --user "$SVC_USER"
 
 IS_ROOT=0
 [ "$(id -u)" -eq 0 ] && IS_ROOT=1
@@ -147,19 +171,45 @@ set -- "$PKG_DIR"/systemd/*.service
 [ -f "$1" ] || die "no unit files in $PKG_DIR/systemd"
 
 # --- 1. integrity --------------------------------------------------------------
-if [ -f "$PKG_DIR/SHA256SUMS" ]; then
-    command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found (coreutils) but SHA256SUMS is present"
-    if ! (cd "$PKG_DIR" && sha256sum -c --quiet SHA256SUMS); then
-        die "package does not match SHA256SUMS (damaged or modified); re-download it"
-    fi
-    say "package verified against SHA256SUMS"
-else
-    warn "no SHA256SUMS in $PKG_DIR; integrity not verified"
+[ -f "$PKG_DIR/$SUMS" ] || die "$PKG_DIR/$SUMS is missing; is this a complete native package? (download it again)"
+command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found; install coreutils"
+if ! (cd "$PKG_DIR" && sha256sum -c --quiet --strict "$SUMS"); then
+    die "package does not match $SUMS (damaged or modified); download it again"
 fi
+say "package verified against $SUMS"
+
+# The files to install: exactly those listed in SHA256SUMS, plus the list
+# itself. Anything else in the package directory (a local .env, notes, editor
+# backups) is not copied.
+NL='
+'
+NEW_LIST=
+while IFS= read -r line || [ -n "$line" ]; do
+    # "<64 hex digits><space><space or *><relative path>"
+    rel=${line#????????????????????????????????????????????????????????????????}
+    hash=${line%"$rel"}
+    case $hash in '' | *[!0-9a-f]*) die "$SUMS: unexpected line: $line" ;; esac
+    case $rel in
+        '  '?* | ' *'?*) rel=${rel#??} ;;
+        *) die "$SUMS: unexpected line: $line" ;;
+    esac
+    case $rel in
+        /* | *[!A-Za-z0-9._/+-]* | . | ./* | */. | */./* | .. | ../* | */.. | */../* | *//* | */)
+            die "$SUMS: refusing to install a file named '$rel'"
+            ;;
+        .env | "$MANIFEST" | "$SUMS") die "$SUMS must not list $rel" ;;
+    esac
+    NEW_LIST="$NEW_LIST$rel$NL"
+done <"$PKG_DIR/$SUMS"
+[ -n "$NEW_LIST" ] || die "$SUMS lists no files"
+NEW_LIST=$(printf '%s%s\n' "$NEW_LIST" "$SUMS" | sort -u)
+NEW_DIRS=$(printf '%s\n' "$NEW_LIST" | sed -n 's|/[^/]*$||p' | sort -u)
 
 # --- 2. service user -----------------------------------------------------------
 if id -u "$SVC_USER" >/dev/null 2>&1; then
+    [ "$(id -u "$SVC_USER")" -ne 0 ] || die "--user $SVC_USER has uid 0; the services must not run as root"
     SVC_GROUP=$(id -gn "$SVC_USER")
+    check_name "the primary group of $SVC_USER" "$SVC_GROUP"
 else
     SVC_GROUP=$SVC_USER
     if [ "$IS_ROOT" -eq 1 ] || [ "$DRY_RUN" -eq 1 ]; then
@@ -175,21 +225,30 @@ fi
 say "service user: $SVC_USER, group: $SVC_GROUP"
 
 # --- 3. files ------------------------------------------------------------------
-own() { # own MODE PATH: set mode, and root:root ownership when root
-    run chmod "$1" "$2"
-    if [ "$IS_ROOT" -eq 1 ]; then
-        run chown root:root "$2"
+# own MODE OWNER PATH: give PATH this mode and, when running as root, this
+# user:group; only what differs is changed (and printed by --dry-run). A path
+# that does not exist yet in a dry run was already reported as created.
+own() {
+    if [ ! -e "$3" ]; then
+        [ "$DRY_RUN" -eq 1 ] && return 0
+        die "$3 vanished during the installation"
+    fi
+    cur=$(stat -c '%a %U:%G' "$3")
+    if [ "${cur%% *}" != "${1#0}" ]; then
+        run chmod "$1" "$3"
+    fi
+    if [ "$IS_ROOT" -eq 1 ] && [ "${cur#* }" != "$2" ]; then
+        run chown "$2" "$3"
     fi
 }
 
-NL='
-'
-if [ -n "$(cd "$PKG_DIR" && find . -name "*$NL*" -print)" ]; then
-    die "a file name in the package contains a newline; refusing to install"
-fi
-# Relative paths of every package file except a local .env.
-NEW_LIST=$(cd "$PKG_DIR" && find . -type f ! -path ./.env ! -path "./$MANIFEST" | sed 's|^\./||' | sort)
-NEW_DIRS=$(printf '%s\n' "$NEW_LIST" | sed -n 's|/[^/]*$||p' | sort -u)
+# no_symlink PATH: chmod, chown and cmp would follow a symbolic link planted in
+# the installation directory to a file elsewhere.
+no_symlink() {
+    if [ -L "$1" ]; then
+        die "$1 is a symbolic link; remove it and run install.sh again"
+    fi
+}
 
 IN_PLACE=0
 if [ -d "$PREFIX" ] && [ "$(cd "$PREFIX" && pwd -P)" = "$PKG_DIR" ]; then
@@ -200,30 +259,46 @@ fi
 if [ ! -d "$PREFIX" ]; then
     run mkdir -p "$PREFIX"
 fi
-own 0755 "$PREFIX"
+own 0755 root:root "$PREFIX"
 
-# Files of a previous installation that this package no longer has.
+# Files of a previous installation that this package no longer has, then
+# their directories if that left them empty.
 if [ -f "$PREFIX/$MANIFEST" ] && [ "$IN_PLACE" -eq 0 ]; then
+    no_symlink "$PREFIX/$MANIFEST"
+    STALE_DIRS=
     while IFS= read -r old; do
-        case $old in '' | /* | ../* | */../* | */..) continue ;; esac
+        case $old in '' | /* | . | ./* | */./* | .. | ../* | */../* | */.. | .env) continue ;; esac
         case "$NL$NEW_LIST$NL" in
             *"$NL$old$NL"*) ;;
             *)
-                if [ -f "$PREFIX/$old" ]; then
+                if [ -f "$PREFIX/$old" ] || [ -L "$PREFIX/$old" ]; then
                     run rm -f "$PREFIX/$old"
                 fi
+                dir=$old
+                while :; do
+                    case $dir in */*) dir=${dir%/*} ;; *) break ;; esac
+                    STALE_DIRS="$STALE_DIRS$NL$dir"
+                done
                 ;;
         esac
     done <"$PREFIX/$MANIFEST"
+    # Children sort after their parents, so reverse order removes them first;
+    # rmdir never removes a directory that still has content.
+    printf '%s\n' "$STALE_DIRS" | sort -ru | while IFS= read -r dir; do
+        if [ -n "$dir" ] && [ -d "$PREFIX/$dir" ] && [ ! -L "$PREFIX/$dir" ]; then
+            run rmdir "$PREFIX/$dir" 2>/dev/null || :
+        fi
+    done
 fi
 
 # Directories (sorted, so parents come first): root-owned 0755.
 while IFS= read -r rel; do
     [ -n "$rel" ] || continue
+    no_symlink "$PREFIX/$rel"
     if [ ! -d "$PREFIX/$rel" ]; then
         run mkdir -p "$PREFIX/$rel"
     fi
-    own 0755 "$PREFIX/$rel"
+    own 0755 root:root "$PREFIX/$rel"
 done <<EOF
 $NEW_DIRS
 EOF
@@ -234,35 +309,55 @@ while IFS= read -r rel; do
     [ -n "$rel" ] || continue
     src=$PKG_DIR/$rel
     dst=$PREFIX/$rel
+    no_symlink "$dst"
     if [ -x "$src" ]; then mode=0755; else mode=0644; fi
-    if [ "$IN_PLACE" -eq 0 ] && ! cmp -s "$src" "$dst" 2>/dev/null; then
-        # copy next to the target, then rename: replacing a running binary
-        # in place would fail with "Text file busy"
-        run cp -p "$src" "$dst.new.$$"
-        run mv -f "$dst.new.$$" "$dst"
+    if [ "$IN_PLACE" -eq 1 ] || cmp -s "$src" "$dst" 2>/dev/null; then
+        own "$mode" root:root "$dst"
+    elif [ "$DRY_RUN" -eq 1 ]; then
+        printf '[dry-run] copy %s -> %s (mode %s)\n' "$rel" "$dst" "$mode"
+    else
+        # Copy next to the target with the final owner and mode, then rename:
+        # replacing a running binary in place would fail with "Text file
+        # busy", and the copy is never owned by whoever unpacked the package.
+        new=$dst.new.$$
+        CLEANUP=$new
+        rm -f "$new"
+        cp "$src" "$new"
+        touch -r "$src" "$new"
+        own "$mode" root:root "$new"
+        mv -f "$new" "$dst"
+        CLEANUP=
     fi
-    own "$mode" "$dst"
 done <<EOF
 $NEW_LIST
 EOF
 
-if [ "$DRY_RUN" -eq 1 ]; then
-    printf '[dry-run] write %s (list of installed files)\n' "$PREFIX/$MANIFEST"
-elif [ ! -f "$PREFIX/$MANIFEST" ] || [ "$(cat "$PREFIX/$MANIFEST")" != "$NEW_LIST" ]; then
-    printf '%s\n' "$NEW_LIST" >"$PREFIX/$MANIFEST"
+if [ ! -f "$PREFIX/$MANIFEST" ] || [ "$(cat "$PREFIX/$MANIFEST")" != "$NEW_LIST" ]; then
+    if [ "$DRY_RUN" -eq 1 ]; then
+        printf '[dry-run] write %s (list of installed files)\n' "$PREFIX/$MANIFEST"
+    else
+        printf '%s\n' "$NEW_LIST" >"$PREFIX/$MANIFEST"
+    fi
 fi
-if [ -f "$PREFIX/$MANIFEST" ]; then
-    own 0644 "$PREFIX/$MANIFEST"
+own 0644 root:root "$PREFIX/$MANIFEST"
+
+# The copies must match too (a full disk or a concurrent change shows here).
+if [ "$DRY_RUN" -eq 0 ] && [ "$IN_PLACE" -eq 0 ]; then
+    if ! (cd "$PREFIX" && sha256sum -c --quiet --strict "$SUMS"); then
+        die "the files installed in $PREFIX do not match $SUMS; check the disk and run install.sh again"
+    fi
+    say "installed files verified against $SUMS"
 fi
 
 # .env: never copied, never overwritten; only owner and mode are enforced.
 ENV_MISSING=0
-if [ -f "$PREFIX/.env" ]; then
-    run chmod 0640 "$PREFIX/.env"
-    if [ "$IS_ROOT" -eq 1 ]; then
-        run chown "root:$SVC_GROUP" "$PREFIX/.env"
-    fi
+if [ -L "$PREFIX/.env" ]; then
+    warn "$PREFIX/.env is a symbolic link; left as it is (its target should be root:$SVC_GROUP, mode 0640)"
+elif [ -f "$PREFIX/.env" ]; then
+    own 0640 "root:$SVC_GROUP" "$PREFIX/.env"
     say "kept existing $PREFIX/.env (owner root:$SVC_GROUP, mode 0640)"
+elif [ -e "$PREFIX/.env" ]; then
+    die "$PREFIX/.env exists but is not a regular file"
 else
     ENV_MISSING=1
 fi
@@ -271,30 +366,43 @@ fi
 if [ ! -d "$UNIT_DIR" ]; then
     run mkdir -p "$UNIT_DIR"
 fi
+# render_unit TEMPLATE: the unit with the installation's values on stdout.
+render_unit() {
+    sed -e "s|$PH_PREFIX|$PREFIX|g" \
+        -e "s|$PH_USER|$SVC_USER|g" \
+        -e "s|$PH_GROUP|$SVC_GROUP|g" "$1"
+}
 UNITS=
 for unit in "$PKG_DIR"/systemd/*.service; do
     name=${unit##*/}
     UNITS="$UNITS $name"
     dst=$UNIT_DIR/$name
     if [ "$DRY_RUN" -eq 1 ]; then
-        printf '[dry-run] render %s -> %s (prefix %s, user %s, group %s)\n' \
-            "systemd/$name" "$dst" "$PREFIX" "$SVC_USER" "$SVC_GROUP"
+        if ! render_unit "$unit" | cmp -s - "$dst" 2>/dev/null; then
+            printf '[dry-run] render %s -> %s (prefix %s, user %s, group %s)\n' \
+                "systemd/$name" "$dst" "$PREFIX" "$SVC_USER" "$SVC_GROUP"
+        elif [ -f "$dst" ]; then
+            own 0644 root:root "$dst"
+        fi
         continue
     fi
-    tmp=$(mktemp)
-    sed -e "s|@@PREFIX@@|$PREFIX|g" \
-        -e "s|@@SERVICE_USER@@|$SVC_USER|g" \
-        -e "s|@@SERVICE_GROUP@@|$SVC_GROUP|g" "$unit" >"$tmp"
-    if grep -q '@@[A-Z_]*@@' "$tmp"; then
-        rm -f "$tmp"
+    # Rendered next to the target, then renamed into place (umask 022: 0644).
+    tmp=$UNIT_DIR/.$name.new.$$
+    CLEANUP=$tmp
+    rm -f "$tmp"
+    render_unit "$unit" >"$tmp"
+    if grep -q "${AT}[A-Z_]*${AT}" "$tmp"; then
         die "unsubstituted placeholder left in $name; the package is incomplete"
     fi
-    if ! cmp -s "$tmp" "$dst" 2>/dev/null; then
-        cp "$tmp" "$dst"
+    if cmp -s "$tmp" "$dst" 2>/dev/null; then
+        rm -f "$tmp"
+    else
+        own 0644 root:root "$tmp"
+        mv -f "$tmp" "$dst"
         say "wrote $dst"
     fi
-    rm -f "$tmp"
-    own 0644 "$dst"
+    CLEANUP=
+    own 0644 root:root "$dst"
 done
 
 # --- 5. next steps -------------------------------------------------------------
