@@ -25,6 +25,26 @@ fn snapshot(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
         .collect()
 }
 
+/// Every `@@NAME@@` token (NAME of A-Z, 0-9, _) in `text`.
+fn placeholders_in(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("@@") {
+        let after = &rest[i + 2..];
+        let len = after
+            .bytes()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+            .count();
+        if len > 0 && after[len..].starts_with("@@") {
+            out.push(&after[..len]);
+            rest = &after[len + 2..];
+        } else {
+            rest = after;
+        }
+    }
+    out
+}
+
 fn package_all(fx: &Fixture) -> std::path::PathBuf {
     ok(&mut fx.package_cmd("all", &fx.out(), sample_binary()));
     fx.out().join(config_version())
@@ -103,7 +123,7 @@ fn sample_packages_have_the_expected_files_and_modes() {
             );
             assert!(f.rsplit('/').next() != Some(".env"), "{pkg} ships a .env");
             if let Ok(text) = std::str::from_utf8(&bytes) {
-                for token in text.split("@@").skip(1).step_by(2) {
+                for token in placeholders_in(text) {
                     assert!(
                         ["PREFIX", "SERVICE_USER", "SERVICE_GROUP"].contains(&token),
                         "{pkg}/{f}: placeholder @@{token}@@ left after packaging"
