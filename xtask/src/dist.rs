@@ -186,17 +186,23 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
             .with_context(|| format!("assembling the {target} package"))?;
             let name = archive_name(&cfg.release.app_name, version, target, binary.arch);
             let top = top_folder(&cfg.release.app_name, version, target);
-            let (sha256, size, files) = write_archive(
-                &pkg,
-                &top,
-                &target.binary_dest(cfg),
-                &frame,
-                binary.size,
-                params,
-                source_date,
-                &staging.join(&name),
-            )
-            .with_context(|| format!("writing {name}"))?;
+            // The audit reads the folder while the archive is written from it.
+            let (audit, archived) = std::thread::scope(|s| {
+                let audit = s.spawn(|| package::audit_or_fail(target, &pkg));
+                let archived = write_archive(
+                    &pkg,
+                    &top,
+                    &target.binary_dest(cfg),
+                    &frame,
+                    binary.size,
+                    params,
+                    source_date,
+                    &staging.join(&name),
+                );
+                (audit.join().expect("audit thread panicked"), archived)
+            });
+            audit?;
+            let (sha256, size, files) = archived.with_context(|| format!("writing {name}"))?;
             fsx::write_file(
                 &staging.join(format!("{name}.sha256")),
                 sums_line(&sha256, &name).as_bytes(),

@@ -2,8 +2,11 @@
 //! the command line and dispatches; each task lives in its own module.
 
 mod archive;
+mod audit;
 mod bench;
+mod build;
 mod ci;
+mod deploy;
 mod config;
 mod dist;
 mod elf;
@@ -11,6 +14,7 @@ mod fsx;
 mod hash;
 mod package;
 mod project;
+mod validate_env;
 mod verify;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -43,12 +47,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
+    /// Build the FrankenPHP static binary (PHP + Caddy + the embedded app) through Docker.
+    Build(build::BuildArgs),
     /// Assemble deployment folders under dist/<version>/<target>/ from common/ and targets/<target>/.
     Package(PackageArgs),
     /// Package every target and write reproducible .tar.zst archives with SHA-256 manifests.
     Dist(dist::DistArgs),
     /// Check a dist/<version>/ folder, an archive or an extracted package against its checksums.
     Verify(verify::VerifyArgs),
+    /// Check a .env file the way the packages read it (never executing it).
+    ValidateEnv(validate_env::ValidateEnvArgs),
+    /// Audit an assembled package or release folder for production readiness.
+    Audit(audit::AuditArgs),
+    /// Deploy a release's Docker package and wait until it is healthy (or stop it).
+    Deploy(deploy::DeployArgs),
     /// Run the CI workflow's steps locally (fmt, clippy, tests, sample release twice, verify).
     Ci,
     /// Print the configured release version; --check TAG fails when a tag does not match it.
@@ -129,7 +141,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Task::Package(a) => a.sets.sets.clone(),
         Task::Dist(a) => a.sets.sets.clone(),
         Task::Verify(a) => a.sets.sets.clone(),
-        Task::Bench(_) | Task::BenchRun(_) | Task::Ci | Task::Version(_) => Vec::new(),
+        Task::Build(a) => a.sets.sets.clone(),
+        Task::Deploy(a) => a.sets.sets.clone(),
+        Task::Audit(a) => a.sets.sets.clone(),
+        _ => Vec::new(),
     });
     let proj = Project::load(cli.root, &sets)?;
     match cli.task {
@@ -144,6 +159,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Task::Dist(a) => dist::run(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::Verify(a) => verify::run(&proj, &a),
+        Task::Build(a) => build::run(&proj, &a).map(|()| ExitCode::SUCCESS),
+        Task::ValidateEnv(a) => validate_env::run(&proj, &a),
+        Task::Audit(a) => audit::run(&proj, &a),
+        Task::Deploy(a) => deploy::run(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::Ci => ci::run(&proj),
         Task::Version(a) => ci::version(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::Bench(a) => bench::run(&proj, &a).map(|()| ExitCode::SUCCESS),

@@ -522,8 +522,8 @@ pub fn read_sources(dir: &Path) -> Result<Vec<SourceFile>> {
 pub enum BinaryPlacement {
     /// A copy with mode 0755: the folder is a deliverable.
     Copy,
-    /// A hard link to the source (a copy across filesystems), mode untouched: the folder
-    /// is scratch space that is archived and deleted, and the archive fixes the mode.
+    /// A hard link to the source when it already has mode 0755 (else a copy): the folder
+    /// is scratch space that is archived and deleted.
     Link,
 }
 
@@ -547,7 +547,14 @@ pub fn write_plan(
             Content::Binary => match placement {
                 BinaryPlacement::Copy => fsx::copy_file(&binary.path, &path, 0o755)?,
                 BinaryPlacement::Link => {
-                    if fs::hard_link(&binary.path, &path).is_err() {
+                    // A link shares the source's mode: only link a 0755 binary, so the
+                    // folder (which the audit reads) matches the archive exactly.
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = fs::metadata(&binary.path)
+                        .with_context(|| format!("cannot stat {}", binary.path.display()))?
+                        .permissions()
+                        .mode();
+                    if mode & 0o7777 != 0o755 || fs::hard_link(&binary.path, &path).is_err() {
                         fsx::copy_file(&binary.path, &path, 0o755)?;
                     }
                 }
@@ -619,6 +626,7 @@ pub fn run(
             &staged,
             BinaryPlacement::Copy,
         );
+        let result = result.and_then(|_| audit_or_fail(target, &staged));
         if let Err(e) = result {
             let _ = fs::remove_dir_all(&staged);
             return Err(e.context(format!("assembling the {target} package")));
@@ -631,6 +639,22 @@ pub fn run(
             binary.source.as_str(),
             binary.sha256
         ));
+    }
+    Ok(())
+}
+
+/// Audits an assembled package folder (see `crate::audit`); prints every finding and
+/// fails on errors, so no package that fails the production checks is ever published.
+pub fn audit_or_fail(target: Target, dir: &Path) -> Result<()> {
+    let findings =
+        crate::audit::audit_dir(dir).with_context(|| format!("auditing the {target} package"))?;
+    for f in &findings {
+        note(format!("audit {target}: {f}"));
+    }
+    if crate::audit::has_errors(&findings) {
+        bail!(
+            "the {target} package fails the production audit (findings above; paths are relative to the package, i.e. to common/ or targets/{target}/): fix the sources and run again"
+        );
     }
     Ok(())
 }

@@ -1,0 +1,912 @@
+//! The rule table both validators are made of: [`RULES`] drives `cargo xtask validate-env`
+//! here and renders `common/helpers/validate-env.sh` (`shell.rs`), so a rule changes in
+//! one place. Predicates are defined on bytes, as `sh` sees them with `LC_ALL=C`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Finding, Severity};
+
+/// One check: its stable id (printed, and matched by tests and tooling), severity, what it
+/// checks, when it applies, the problem as printed after the variable name, and the fix.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub check: Check,
+    pub when: When,
+    pub problem: &'static str,
+    pub fix: &'static str,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Check {
+    /// Found by the line reader of a file (`parse::classify_line` and the byte scan).
+    Format,
+    /// Safety net of the Rust validator only: the consumer models disagree on a file that
+    /// passed every format rule (never expected; tested).
+    ReadersDisagree,
+    /// Any value that still looks like a placeholder ([`PLACEHOLDER_GLOBS`]).
+    Placeholder,
+    /// A file key that `.env.example` does not have.
+    UnknownKey,
+    /// Must be set (non-empty; unset and empty are the same everywhere).
+    Set(&'static str),
+    /// When set, at least this many bytes.
+    MinLength(&'static str, usize),
+    /// When set, one of [`TRUE_WORDS`] or [`FALSE_WORDS`].
+    Boolean(&'static str),
+    /// When set, one of [`FALSE_WORDS`].
+    False(&'static str),
+    /// When set, not one of [`FALSE_WORDS`].
+    NotFalse(&'static str),
+    /// When set, an integer 1-65535.
+    Port(&'static str),
+    /// When set, an integer >= 1 of at most 9 digits.
+    PositiveInt(&'static str),
+    /// When set, `http://` or `https://` and something after it.
+    Url(&'static str),
+    /// When set, exactly one of the words.
+    OneOf(&'static str, &'static [&'static str]),
+    /// A finding when the value is exactly one of the words.
+    NoneOf(&'static str, &'static [&'static str]),
+    /// A finding when the value starts with this text.
+    Prefix(&'static str, &'static str),
+    /// Both set or neither: the finding names the missing one.
+    Pair(&'static str, &'static str),
+}
+
+/// When a rule applies (decided on the values, whatever errors their variables have).
+#[derive(Debug, Clone, Copy)]
+pub enum When {
+    Always,
+    /// The variable is one of [`TRUE_WORDS`].
+    True(&'static str),
+    /// The variable is exactly this text.
+    Equals(&'static str, &'static str),
+}
+
+pub const TRUE_WORDS: &[&str] = &["true", "1", "yes", "on"];
+pub const FALSE_WORDS: &[&str] = &["false", "0", "no", "off"];
+
+/// Shell `case` patterns (`*`, `?`, `[...]`, `[!...]`) of values copied unchanged from a
+/// template: `__CHANGE_ME...__`, `changeme`, `your-host`, `<password>`, and package-time
+/// `@@NAME@@` placeholders of an unrendered copy of the sources.
+pub const PLACEHOLDER_GLOBS: &[&str] = &[
+    "*[Cc][Hh][Aa][Nn][Gg][Ee][Mm][Ee]*",
+    "*[Cc][Hh][Aa][Nn][Gg][Ee][_-][Mm][Ee]*",
+    "__[Cc][Hh][Aa][Nn][Gg][Ee]*",
+    "[Yy][Oo][Uu][Rr][_-]*",
+    "*[!A-Za-z0-9][Yy][Oo][Uu][Rr][_-]*",
+    "*<*>*",
+    "*@@[A-Z]*@@*",
+];
+
+const FIX_SECRET: &str = "generate one with helpers/generate-secrets.sh (--fill .env) and set it";
+const FIX_BOOLEAN: &str = "use true or false";
+const FIX_PORT: &str = "use an integer between 1 and 65535";
+const FIX_URL: &str = "use the form https://host[:port][/path]";
+
+const fn make(
+    severity: Severity,
+    id: &'static str,
+    check: Check,
+    problem: &'static str,
+    fix: &'static str,
+) -> Rule {
+    Rule {
+        id,
+        severity,
+        check,
+        when: When::Always,
+        problem,
+        fix,
+    }
+}
+
+const fn error(id: &'static str, check: Check, problem: &'static str, fix: &'static str) -> Rule {
+    make(Severity::Error, id, check, problem, fix)
+}
+
+const fn warn(id: &'static str, check: Check, problem: &'static str, fix: &'static str) -> Rule {
+    make(Severity::Warning, id, check, problem, fix)
+}
+
+impl Rule {
+    const fn when(mut self, when: When) -> Rule {
+        self.when = when;
+        self
+    }
+}
+
+use Check::*;
+
+/// Every rule, in evaluation order. Format rules come first (found while reading a file),
+/// then the placeholder and unknown-key checks (per line), then the value rules in table
+/// order; the first ERROR on a variable stops every later check of that variable, so each
+/// variable gets at most one error.
+pub const RULES: &[Rule] = &[
+    // --- The file as a whole ------------------------------------------------------------
+    error("env-file", Format,
+        "cannot be read (missing, not a regular file, or not readable)",
+        "create it from the template: cp .env.example .env (or pass --env-file PATH)"),
+    error("nul-byte", Format,
+        "contains a NUL byte: systemd refuses the whole file, docker compose reads it",
+        "save the file as plain text without binary data"),
+    error("non-utf8", Format,
+        "is not valid UTF-8 (or holds a Unicode noncharacter): docker compose cannot decode it and systemd refuses the whole file",
+        "save the file as UTF-8, e.g. iconv -f ISO-8859-1 -t UTF-8"),
+    error("byte-order-mark", Format,
+        "starts with a byte order mark: docker compose skips it, systemd reads it as part of the first name",
+        "save the file as UTF-8 without a byte order mark"),
+    warn("crlf", Format,
+        "has Windows (CRLF) line endings: both readers accept them, shell tools keep the CR",
+        "convert the file, e.g. dos2unix .env or sed -i 's/\\r$//' .env"),
+    // --- One line ------------------------------------------------------------------------
+    error("line-too-long", Format,
+        "is longer than 131071 bytes: the kernel refuses to start a process with such a variable",
+        "shorten the value; large data belongs in a file"),
+    error("control-char", Format,
+        "contains a control character (e.g. a carriage return inside the line): the readers split or keep it differently",
+        "remove it; values must be printable text (tabs are allowed)"),
+    error("comment-continuation", Format,
+        "is a comment ending in a backslash: systemd (before 254) continues the comment on the next line, docker compose does not",
+        "remove the trailing backslash"),
+    error("export-prefix", Format,
+        "starts with 'export': docker compose strips it, systemd ignores the line",
+        "remove 'export ' and write KEY=VALUE"),
+    error("malformed-line", Format,
+        "is not a KEY=VALUE line: docker compose passes the caller's value of a bare name, systemd ignores it",
+        "write KEY=VALUE, or start the line with # to make it a comment"),
+    error("invalid-key", Format,
+        "has an invalid variable name: systemd ignores the line, docker compose may not",
+        "use letters, digits and _ only, not starting with a digit (e.g. DB_NAME)"),
+    error("key-spacing", Format,
+        "has spaces around '='",
+        "write KEY=VALUE with no space before or after '='"),
+    error("command-substitution", Format,
+        "contains $(...) or a backtick: the readers keep it literally, a shell sourcing the file would run it",
+        "write the literal value (generated secrets are plain hex)"),
+    error("variable-reference", Format,
+        "contains '$': docker compose interpolates ${VAR} (Compose v2 also $VAR), systemd keeps it literally",
+        "write the literal value without '$'"),
+    error("backslash", Format,
+        "contains a backslash: systemd treats it as an escape (a trailing one joins lines), docker compose keeps it",
+        "choose a value without backslashes"),
+    error("bad-quoting", Format,
+        "has unbalanced quotes or text after the closing quote (multi-line values are not supported): the readers disagree",
+        "write KEY=\"value\" on one line, with no quote of the same kind inside"),
+    error("inline-comment", Format,
+        "has a comment after the value: docker compose drops it, systemd keeps it as part of the value",
+        "put the comment on a line of its own"),
+    error("unicode-space", Format,
+        "contains a Unicode space (e.g. a no-break space) outside quotes: docker compose trims it at the ends, systemd keeps it",
+        "remove it, or quote the value"),
+    warn("unquoted-space", Format,
+        "has whitespace outside quotes: both readers keep inner and drop trailing whitespace, a shell would split the value",
+        "quote the value, e.g. KEY=\"two words\""),
+    warn("duplicate-key", Format,
+        "is set more than once; the last line wins",
+        "keep one line per variable"),
+    warn("key-case", Format,
+        "has lower-case letters: names are case-sensitive and the package reads upper-case names only",
+        "write the name as in .env.example"),
+    warn("unknown-key", UnknownKey,
+        "is not read by the package (not in .env.example)",
+        "remove the line or correct the name"),
+    error("readers-disagree", ReadersDisagree,
+        "is read differently by docker compose and systemd",
+        "write the line in the plain KEY=VALUE form of .env.example"),
+    error("placeholder", Placeholder,
+        "still contains a placeholder value",
+        "replace it with the real value (secrets: helpers/generate-secrets.sh --fill .env)"),
+    // --- Application ---------------------------------------------------------------------
+    error("debug-boolean", Boolean("DEBUG"), "is not a boolean", FIX_BOOLEAN),
+    error("debug-false", False("DEBUG"), "must be false in production",
+        "set DEBUG=false (debug pages leak configuration and stack traces)"),
+    error("app-port", Port("APP_PORT"), "is not a TCP port number", FIX_PORT),
+    warn("bind-all-interfaces", NoneOf("APP_BIND_IP", &["0.0.0.0", "::", "[::]"]),
+        "listens on (native) or publishes to (Docker) every network interface",
+        "use 127.0.0.1 behind a TLS reverse proxy, unless this is intended and firewalled"),
+    error("base-url", Url("FULL_BASE_URL"), "is not an http(s) URL", FIX_URL),
+    warn("base-url-unset", Set("FULL_BASE_URL"), "is not set",
+        "set the public https:// URL; links in e-mails use it"),
+    warn("base-url-https", Prefix("FULL_BASE_URL", "http://"), "is not https",
+        "serve the application over TLS (reverse proxy) and use https://"),
+    error("salt-required", Set("SECURITY_SALT"), "is required but not set", FIX_SECRET),
+    error("salt-length", MinLength("SECURITY_SALT", 32), "is too short", FIX_SECRET),
+    // --- Database ------------------------------------------------------------------------
+    error("db-host-required", Set("DB_HOST"), "is required but not set",
+        "set the PostgreSQL host name or address"),
+    error("db-port", Port("DB_PORT"), "is not a TCP port number", FIX_PORT),
+    warn("db-username-unset", Set("DB_USERNAME"), "is not set", "set the PostgreSQL user name"),
+    warn("db-name-unset", Set("DB_NAME"), "is not set", "set the PostgreSQL database name"),
+    error("db-password-required", Set("DB_PASSWORD"), "is required but not set", FIX_SECRET),
+    error("db-password-length", MinLength("DB_PASSWORD", 16), "is too short", FIX_SECRET),
+    // --- Redis, cache, sessions, queue ---------------------------------------------------
+    error("redis-host-required", Set("REDIS_HOST"), "is required but not set",
+        "set the Redis host name or address"),
+    error("redis-port", Port("REDIS_PORT"), "is not a TCP port number", FIX_PORT),
+    warn("redis-password-unset", Set("REDIS_PASSWORD"), "is not set: Redis without authentication",
+        "protect Redis with a password (helpers/generate-secrets.sh)"),
+    error("cache-engine", OneOf("CACHE_ENGINE", &["redis", "file"]), "is not a supported cache engine",
+        "use CACHE_ENGINE=redis"),
+    warn("cache-engine-local", NoneOf("CACHE_ENGINE", &["file"]),
+        "keeps the cache on local disk (not shared between instances)", "use CACHE_ENGINE=redis"),
+    error("session-handler", OneOf("SESSION_HANDLER", &["cache", "php", "database"]),
+        "is not a supported session handler", "use SESSION_HANDLER=cache"),
+    warn("session-handler-local", NoneOf("SESSION_HANDLER", &["php"]),
+        "keeps sessions on local disk (lost on restart, not shared)", "use SESSION_HANDLER=cache"),
+    error("queue-engine", OneOf("QUEUE_ENGINE", &["redis"]), "is not a supported queue engine",
+        "use QUEUE_ENGINE=redis"),
+    error("queue-heartbeat", PositiveInt("QUEUE_HEARTBEAT_SECS"), "is not a positive integer",
+        "use a whole number of seconds, e.g. 30"),
+    // --- Object storage ------------------------------------------------------------------
+    error("s3-bucket-required", Set("AWS_S3_BUCKET"), "is required but not set",
+        "set the bucket that stores uploads"),
+    error("s3-endpoint-url", Url("AWS_S3_ENDPOINT"), "is not an http(s) URL",
+        "leave it empty for AWS S3, or use the provider's endpoint URL"),
+    error("s3-path-style-boolean", Boolean("AWS_S3_USE_PATH_STYLE"), "is not a boolean", FIX_BOOLEAN),
+    error("s3-credentials-pair", Pair("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+        "is required because the other S3 key is set",
+        "set both keys, or neither to use the instance/IAM role credentials"),
+    // --- E-mail --------------------------------------------------------------------------
+    error("email-transport", OneOf("EMAIL_TRANSPORT", &["smtp", "sendgrid"]),
+        "is not a supported transport", "use EMAIL_TRANSPORT=smtp or sendgrid"),
+    warn("email-transport-unset", Set("EMAIL_TRANSPORT"), "is not set: the application cannot send mail",
+        "set EMAIL_TRANSPORT=smtp or sendgrid"),
+    warn("email-from-unset", Set("EMAIL_FROM"), "is not set",
+        "set the sender address used for notifications"),
+    error("smtp-host-required", Set("SMTP_HOST"), "is required when EMAIL_TRANSPORT=smtp",
+        "set the SMTP relay host").when(When::Equals("EMAIL_TRANSPORT", "smtp")),
+    error("smtp-port", Port("SMTP_PORT"), "is not a TCP port number", FIX_PORT),
+    error("smtp-tls-boolean", Boolean("SMTP_TLS"), "is not a boolean", FIX_BOOLEAN),
+    error("sendgrid-key-required", Set("SENDGRID_API_KEY"), "is required when EMAIL_TRANSPORT=sendgrid",
+        "create an API key in SendGrid and set it").when(When::Equals("EMAIL_TRANSPORT", "sendgrid")),
+    // --- V2/V4 routing -------------------------------------------------------------------
+    error("routing-boolean", Boolean("V4_ROUTING_ENABLED"), "is not a boolean", FIX_BOOLEAN),
+    error("ssl-verify-boolean", Boolean("V2_SSL_VERIFY"), "is not a boolean", FIX_BOOLEAN),
+    error("v2-base-url", Url("V2_BASE_URL"), "is not an http(s) URL", FIX_URL),
+    error("v4-base-url", Url("V4_BASE_URL"), "is not an http(s) URL", FIX_URL),
+    error("routing-api-key-required", Set("V2_ROUTING_API_KEY"), "is required when V4_ROUTING_ENABLED is true",
+        FIX_SECRET).when(When::True("V4_ROUTING_ENABLED")),
+    error("routing-v2-url-required", Set("V2_BASE_URL"), "is required when V4_ROUTING_ENABLED is true",
+        "set the V2 base URL, e.g. https://v2.example.org").when(When::True("V4_ROUTING_ENABLED")),
+    error("routing-v4-url-required", Set("V4_BASE_URL"), "is required when V4_ROUTING_ENABLED is true",
+        "set this installation's public base URL").when(When::True("V4_ROUTING_ENABLED")),
+    error("routing-ssl-verify", NotFalse("V2_SSL_VERIFY"), "must not be false when V4_ROUTING_ENABLED is true",
+        "set V2_SSL_VERIFY=true and give V2 a valid certificate").when(When::True("V4_ROUTING_ENABLED")),
+    // --- Optional integrations -----------------------------------------------------------
+    error("recaptcha-boolean", Boolean("RECAPTCHA_ENABLED"), "is not a boolean", FIX_BOOLEAN),
+    error("recaptcha-site-key-required", Set("RECAPTCHA_SITE_KEY"), "is required when RECAPTCHA_ENABLED is true",
+        "set the reCAPTCHA site key").when(When::True("RECAPTCHA_ENABLED")),
+    error("recaptcha-secret-key-required", Set("RECAPTCHA_SECRET_KEY"), "is required when RECAPTCHA_ENABLED is true",
+        "set the reCAPTCHA secret key").when(When::True("RECAPTCHA_ENABLED")),
+    error("oauth-boolean", Boolean("GOOGLE_OAUTH_ENABLED"), "is not a boolean", FIX_BOOLEAN),
+    error("oauth-client-id-required", Set("GOOGLE_CLIENT_ID"), "is required when GOOGLE_OAUTH_ENABLED is true",
+        "set the Google OAuth client ID").when(When::True("GOOGLE_OAUTH_ENABLED")),
+    error("oauth-client-secret-required", Set("GOOGLE_CLIENT_SECRET"), "is required when GOOGLE_OAUTH_ENABLED is true",
+        "set the Google OAuth client secret").when(When::True("GOOGLE_OAUTH_ENABLED")),
+];
+
+/// The rule with this id (ids are unique: tested).
+pub fn rule(id: &str) -> &'static Rule {
+    RULES
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no rule {id:?} in RULES"))
+}
+
+impl Check {
+    /// The variable a value rule checks.
+    pub fn key(self) -> Option<&'static str> {
+        match self {
+            Set(k)
+            | MinLength(k, _)
+            | Boolean(k)
+            | False(k)
+            | NotFalse(k)
+            | Port(k)
+            | PositiveInt(k)
+            | Url(k)
+            | OneOf(k, _)
+            | NoneOf(k, _)
+            | Prefix(k, _) => Some(k),
+            Pair(..) | Format | ReadersDisagree | Placeholder | UnknownKey => None,
+        }
+    }
+}
+
+impl Rule {
+    /// The message when it does not depend on the value.
+    pub fn message(&self) -> String {
+        match self.check {
+            OneOf(_, words) => format!("{}: use one of {}", self.problem, words.join(", ")),
+            _ => self.problem.to_string(),
+        }
+    }
+}
+
+pub fn min_length_message(len: usize, min: usize) -> String {
+    format!("is {len} characters, at least {min} required")
+}
+
+pub fn pair_message(other: &str) -> String {
+    format!("is required because {other} is set")
+}
+
+// ------------------------------------------------------------------------------------------
+// Predicates (each has a shell twin in shell.rs; the differential test compares them)
+// ------------------------------------------------------------------------------------------
+
+/// A shell `case` pattern match, as dash and busybox sh do it under `LC_ALL=C`: on bytes,
+/// with `*`, `?`, `[...]` and `[!...]` (ranges by byte value; `[` without `]` is literal).
+pub fn glob(pat: &[u8], s: &[u8]) -> bool {
+    let (mut p, mut i) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        if p < pat.len() {
+            match pat[p] {
+                b'*' => {
+                    star = Some((p, i));
+                    p += 1;
+                    continue;
+                }
+                b'?' => {
+                    p += 1;
+                    i += 1;
+                    continue;
+                }
+                b'[' => {
+                    if let Some((matched, next)) = bracket(pat, p, s[i]) {
+                        if matched {
+                            p = next;
+                            i += 1;
+                            continue;
+                        }
+                    } else if s[i] == b'[' {
+                        p += 1;
+                        i += 1;
+                        continue;
+                    }
+                }
+                c if c == s[i] => {
+                    p += 1;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, si)) => {
+                p = sp + 1;
+                i = si + 1;
+                star = Some((sp, si + 1));
+            }
+            None => return false,
+        }
+    }
+    pat[p..].iter().all(|&c| c == b'*')
+}
+
+/// Matches one byte against the bracket expression at `pat[at]`: (matched, index after
+/// it), or `None` when there is no closing `]`.
+fn bracket(pat: &[u8], at: usize, c: u8) -> Option<(bool, usize)> {
+    let mut j = at + 1;
+    let negate = matches!(pat.get(j), Some(b'!' | b'^'));
+    if negate {
+        j += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    loop {
+        let lo = *pat.get(j)?;
+        if lo == b']' && !first {
+            return Some((matched != negate, j + 1));
+        }
+        first = false;
+        if pat.get(j + 1) == Some(&b'-') && pat.get(j + 2).is_some_and(|&h| h != b']') {
+            matched |= (lo..=pat[j + 2]).contains(&c);
+            j += 3;
+        } else {
+            matched |= lo == c;
+            j += 1;
+        }
+    }
+}
+
+pub fn is_placeholder(v: &str) -> bool {
+    PLACEHOLDER_GLOBS
+        .iter()
+        .any(|g| glob(g.as_bytes(), v.as_bytes()))
+}
+
+pub fn is_true(v: &str) -> bool {
+    TRUE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(v))
+}
+
+pub fn is_false(v: &str) -> bool {
+    FALSE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(v))
+}
+
+fn is_uint(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub fn is_port(v: &str) -> bool {
+    is_uint(v) && v.len() <= 5 && (1..=65535).contains(&v.parse::<u32>().unwrap_or(0))
+}
+
+pub fn is_positive_int(v: &str) -> bool {
+    is_uint(v) && v.len() <= 9 && v.parse::<u32>().unwrap_or(0) >= 1
+}
+
+pub fn is_url(v: &str) -> bool {
+    v.strip_prefix("http://")
+        .or_else(|| v.strip_prefix("https://"))
+        .is_some_and(|rest| !rest.is_empty())
+}
+
+// ------------------------------------------------------------------------------------------
+// Evaluation
+// ------------------------------------------------------------------------------------------
+
+/// What the checks of one file (or environment) have found so far.
+#[derive(Default)]
+pub struct State {
+    /// Values of the known variables (unset and empty are the same).
+    pub values: BTreeMap<String, String>,
+    /// Line of each variable's last assignment.
+    pub lines: BTreeMap<String, usize>,
+    /// Variables that already have an error: later checks skip them.
+    pub flagged: BTreeSet<String>,
+    pub findings: Vec<Finding>,
+}
+
+impl State {
+    pub fn get(&self, key: &str) -> &str {
+        self.values.get(key).map_or("", String::as_str)
+    }
+
+    /// True while the variable has no error yet.
+    pub fn open(&self, key: &str) -> bool {
+        !self.flagged.contains(key)
+    }
+
+    pub fn report(
+        &mut self,
+        rule: &'static Rule,
+        key: Option<&str>,
+        line: Option<usize>,
+        message: String,
+    ) {
+        if rule.severity == Severity::Error {
+            if let Some(k) = key {
+                self.flagged.insert(k.to_string());
+            }
+        }
+        self.findings.push(Finding {
+            rule: rule.id,
+            severity: rule.severity,
+            key: key.map(String::from),
+            line,
+            message,
+            fix: rule.fix,
+        });
+    }
+
+    /// A finding on a variable's value, at the line of its last assignment.
+    fn report_value(&mut self, rule: &'static Rule, key: &str, message: String) {
+        let line = self.lines.get(key).copied();
+        self.report(rule, Some(key), line, message);
+    }
+
+    fn holds(&self, when: When) -> bool {
+        match when {
+            When::Always => true,
+            When::True(k) => is_true(self.get(k)),
+            When::Equals(k, v) => self.get(k) == v,
+        }
+    }
+}
+
+/// Runs the value rules of [`RULES`] in order.
+pub fn check_values(st: &mut State) {
+    for rule in RULES {
+        if !st.holds(rule.when) {
+            continue;
+        }
+        if let Pair(a, b) = rule.check {
+            let (va, vb) = (st.get(a).is_empty(), st.get(b).is_empty());
+            let missing = match (va, vb) {
+                (false, true) => Some((b, a)),
+                (true, false) => Some((a, b)),
+                _ => None,
+            };
+            if let Some((missing, other)) = missing.filter(|(m, _)| st.open(m)) {
+                st.report_value(rule, missing, pair_message(other));
+            }
+            continue;
+        }
+        let Some(key) = rule.check.key() else {
+            continue;
+        };
+        if !st.open(key) {
+            continue;
+        }
+        let v = st.get(key);
+        let set = !v.is_empty();
+        let message = match rule.check {
+            Set(_) if !set => Some(rule.message()),
+            MinLength(_, min) if set && v.len() < min => Some(min_length_message(v.len(), min)),
+            Boolean(_) if set && !is_true(v) && !is_false(v) => Some(rule.message()),
+            False(_) if set && !is_false(v) => Some(rule.message()),
+            NotFalse(_) if set && is_false(v) => Some(rule.message()),
+            Port(_) if set && !is_port(v) => Some(rule.message()),
+            PositiveInt(_) if set && !is_positive_int(v) => Some(rule.message()),
+            Url(_) if set && !is_url(v) => Some(rule.message()),
+            OneOf(_, words) if set && !words.contains(&v) => Some(rule.message()),
+            NoneOf(_, words) if set && words.contains(&v) => Some(rule.message()),
+            Prefix(_, p) if set && v.starts_with(p) => Some(rule.message()),
+            _ => None,
+        };
+        if let Some(m) = message {
+            st.report_value(rule, key, m);
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// "Did you mean" for unknown names
+// ------------------------------------------------------------------------------------------
+
+/// A name in the form the package would spell it: upper case, one `_` between words,
+/// common synonyms replaced (`DATABASE__NAME` -> `DB_NAME`, `REDIS_PASS` -> `REDIS_PASSWORD`).
+fn normalise(key: &str) -> String {
+    key.to_ascii_uppercase()
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| match w {
+            "DATABASE" | "POSTGRES" | "PG" => "DB",
+            "PASS" | "PASSWD" | "PWD" => "PASSWORD",
+            "USER" | "USR" => "USERNAME",
+            "HOSTNAME" => "HOST",
+            w => w,
+        })
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The known name an unknown one most likely means, if any.
+pub fn suggest(key: &str, known: &[String]) -> Option<String> {
+    let norm = normalise(key);
+    if let Some(k) = known.iter().find(|k| normalise(k) == norm) {
+        return Some(k.clone());
+    }
+    let (dist, best) = known
+        .iter()
+        .map(|k| (levenshtein(&norm, k), k))
+        .min_by_key(|(d, _)| *d)?;
+    let limit = if norm.len() >= 8 { 2 } else { 1 };
+    (dist <= limit).then(|| best.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_keys_known() {
+        let known = super::super::known_keys();
+        let mut ids = BTreeSet::new();
+        for r in RULES {
+            assert!(ids.insert(r.id), "duplicate rule id {}", r.id);
+            assert!(
+                r.id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{}",
+                r.id
+            );
+            let mut keys: Vec<&str> = r.check.key().into_iter().collect();
+            if let Pair(a, b) = r.check {
+                keys.extend([a, b]);
+            }
+            match r.when {
+                When::True(k) | When::Equals(k, _) => keys.push(k),
+                When::Always => {}
+            }
+            for k in keys {
+                assert!(
+                    known.iter().any(|x| x == k),
+                    "rule {} checks {k}, not in .env.example",
+                    r.id
+                );
+            }
+            assert!(!r.fix.is_empty() && !r.problem.is_empty());
+        }
+        // Every id classify_line can return is a format rule.
+        for id in [
+            "line-too-long",
+            "control-char",
+            "comment-continuation",
+            "export-prefix",
+            "malformed-line",
+            "invalid-key",
+            "key-spacing",
+            "command-substitution",
+            "variable-reference",
+            "backslash",
+            "bad-quoting",
+            "inline-comment",
+            "unicode-space",
+            "unquoted-space",
+        ] {
+            assert!(matches!(rule(id).check, Format), "{id}");
+        }
+    }
+
+    #[test]
+    fn globs() {
+        let g = |p: &str, s: &str| glob(p.as_bytes(), s.as_bytes());
+        assert!(g("*", "") && g("*", "abc") && g("a*c", "abbc") && g("a?c", "abc"));
+        assert!(!g("a?c", "ac") && !g("a*c", "abd"));
+        assert!(g("[!A-Za-z]x", "1x") && !g("[!A-Za-z]x", "ax"));
+        assert!(g("[_-]", "-") && g("[_-]", "_") && !g("[_-]", "a"));
+        assert!(
+            g("*[!A-Za-z0-9]ab", "\u{e9}ab"),
+            "bytes >= 0x80 are not letters"
+        );
+        assert!(g("[]]", "]") && g("a[", "a["));
+        assert!(g("*<*>*", "x<y>z") && !g("*<*>*", "x>y<z"));
+    }
+
+    #[test]
+    fn placeholders() {
+        for v in [
+            "changeme",
+            "ChangeMe123",
+            "change_me",
+            "__CHANGE_ME_db__",
+            "__CHANGEIT__",
+            "your-host",
+            "YOUR_KEY",
+            "https://your-domain",
+            "<password>",
+            "a<b>c",
+            "@@APP_NAME@@",
+            "x@@HTTP_PORT@@",
+        ] {
+            assert!(is_placeholder(v), "{v}");
+        }
+        for v in [
+            "",
+            "0123abcdef",
+            "yourself",
+            "flavour-x",
+            "a@@b",
+            "@@",
+            "@@a@@",
+            "noreply@example.org",
+            "5>3<4",
+        ] {
+            assert!(!is_placeholder(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn value_predicates() {
+        assert!(is_true("TRUE") && is_true("1") && is_true("On") && !is_true("y"));
+        assert!(is_false("False") && is_false("0") && is_false("OFF") && !is_false(""));
+        assert!(is_port("1") && is_port("65535") && is_port("08080"));
+        for bad in ["0", "65536", "123456", "-1", "8080 ", "abc", ""] {
+            assert!(!is_port(bad), "{bad}");
+        }
+        assert!(is_positive_int("30") && is_positive_int("999999999"));
+        assert!(!is_positive_int("0") && !is_positive_int("1000000000") && !is_positive_int("1.5"));
+        assert!(is_url("https://x") && is_url("http://minio:9000"));
+        assert!(!is_url("https://") && !is_url("ftp://x") && !is_url("example.org"));
+    }
+
+    fn run(pairs: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+        let mut st = State::default();
+        for (k, v) in pairs {
+            st.values.insert(k.to_string(), v.to_string());
+        }
+        check_values(&mut st);
+        st.findings
+            .into_iter()
+            .map(|f| (f.rule, f.key.unwrap_or_default()))
+            .collect()
+    }
+
+    /// A configuration every value rule accepts.
+    pub const GOOD: &[(&str, &str)] = &[
+        ("DEBUG", "false"),
+        ("APP_BIND_IP", "127.0.0.1"),
+        ("APP_PORT", "8080"),
+        ("FULL_BASE_URL", "https://projects.example.org"),
+        ("SECURITY_SALT", "0123456789abcdef0123456789abcdef"),
+        ("DB_HOST", "db"),
+        ("DB_PORT", "5432"),
+        ("DB_USERNAME", "orangescrum"),
+        ("DB_PASSWORD", "0123456789abcdef"),
+        ("DB_NAME", "orangescrum"),
+        ("REDIS_HOST", "redis"),
+        ("REDIS_PASSWORD", "0123456789abcdef"),
+        ("CACHE_ENGINE", "redis"),
+        ("SESSION_HANDLER", "cache"),
+        ("QUEUE_ENGINE", "redis"),
+        ("AWS_S3_BUCKET", "uploads"),
+        ("EMAIL_TRANSPORT", "smtp"),
+        ("EMAIL_FROM", "noreply@example.org"),
+        ("SMTP_HOST", "smtp.example.org"),
+    ];
+
+    fn with(changes: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        let mut v: BTreeMap<&str, &str> = GOOD.iter().copied().collect();
+        for (k, val) in changes {
+            v.insert(k, val);
+        }
+        v.into_iter().collect()
+    }
+
+    #[test]
+    fn each_value_rule() {
+        assert_eq!(run(GOOD), vec![]);
+        let cases: &[(&[(&str, &str)], &[(&str, &str)])] = &[
+            (
+                &[("SECURITY_SALT", "")],
+                &[("salt-required", "SECURITY_SALT")],
+            ),
+            (
+                &[("SECURITY_SALT", "short")],
+                &[("salt-length", "SECURITY_SALT")],
+            ),
+            (
+                &[("DB_PASSWORD", "0123456789abcde")],
+                &[("db-password-length", "DB_PASSWORD")],
+            ),
+            (
+                &[("DB_PASSWORD", "")],
+                &[("db-password-required", "DB_PASSWORD")],
+            ),
+            (&[("DB_HOST", "")], &[("db-host-required", "DB_HOST")]),
+            (&[("DEBUG", "true")], &[("debug-false", "DEBUG")]),
+            (&[("DEBUG", "maybe")], &[("debug-boolean", "DEBUG")]),
+            (
+                &[("APP_BIND_IP", "0.0.0.0")],
+                &[("bind-all-interfaces", "APP_BIND_IP")],
+            ),
+            (&[("APP_PORT", "99999")], &[("app-port", "APP_PORT")]),
+            (
+                &[("FULL_BASE_URL", "ftp://x")],
+                &[("base-url", "FULL_BASE_URL")],
+            ),
+            (
+                &[("FULL_BASE_URL", "http://x")],
+                &[("base-url-https", "FULL_BASE_URL")],
+            ),
+            (
+                &[("FULL_BASE_URL", "")],
+                &[("base-url-unset", "FULL_BASE_URL")],
+            ),
+            (
+                &[("REDIS_PASSWORD", "")],
+                &[("redis-password-unset", "REDIS_PASSWORD")],
+            ),
+            (
+                &[("CACHE_ENGINE", "file")],
+                &[("cache-engine-local", "CACHE_ENGINE")],
+            ),
+            (
+                &[("CACHE_ENGINE", "memcached")],
+                &[("cache-engine", "CACHE_ENGINE")],
+            ),
+            (
+                &[("SESSION_HANDLER", "php")],
+                &[("session-handler-local", "SESSION_HANDLER")],
+            ),
+            (
+                &[("QUEUE_ENGINE", "sqs")],
+                &[("queue-engine", "QUEUE_ENGINE")],
+            ),
+            (
+                &[("QUEUE_HEARTBEAT_SECS", "0")],
+                &[("queue-heartbeat", "QUEUE_HEARTBEAT_SECS")],
+            ),
+            (
+                &[("AWS_S3_BUCKET", "")],
+                &[("s3-bucket-required", "AWS_S3_BUCKET")],
+            ),
+            (
+                &[("AWS_ACCESS_KEY_ID", "k")],
+                &[("s3-credentials-pair", "AWS_SECRET_ACCESS_KEY")],
+            ),
+            (
+                &[("AWS_SECRET_ACCESS_KEY", "s")],
+                &[("s3-credentials-pair", "AWS_ACCESS_KEY_ID")],
+            ),
+            (&[("SMTP_HOST", "")], &[("smtp-host-required", "SMTP_HOST")]),
+            (
+                &[("EMAIL_TRANSPORT", "sendgrid"), ("SMTP_HOST", "")],
+                &[("sendgrid-key-required", "SENDGRID_API_KEY")],
+            ),
+            (
+                &[("EMAIL_TRANSPORT", "")],
+                &[("email-transport-unset", "EMAIL_TRANSPORT")],
+            ),
+            (
+                &[("V4_ROUTING_ENABLED", "true"), ("V2_SSL_VERIFY", "false")],
+                &[
+                    ("routing-api-key-required", "V2_ROUTING_API_KEY"),
+                    ("routing-v2-url-required", "V2_BASE_URL"),
+                    ("routing-v4-url-required", "V4_BASE_URL"),
+                    ("routing-ssl-verify", "V2_SSL_VERIFY"),
+                ],
+            ),
+            (
+                &[("RECAPTCHA_ENABLED", "yes")],
+                &[
+                    ("recaptcha-site-key-required", "RECAPTCHA_SITE_KEY"),
+                    ("recaptcha-secret-key-required", "RECAPTCHA_SECRET_KEY"),
+                ],
+            ),
+            (
+                &[("GOOGLE_OAUTH_ENABLED", "1")],
+                &[
+                    ("oauth-client-id-required", "GOOGLE_CLIENT_ID"),
+                    ("oauth-client-secret-required", "GOOGLE_CLIENT_SECRET"),
+                ],
+            ),
+        ];
+        for (changes, want) in cases {
+            let got = run(&with(changes));
+            let want: Vec<(&str, String)> = want.iter().map(|(r, k)| (*r, k.to_string())).collect();
+            assert_eq!(got, want, "{changes:?}");
+        }
+    }
+
+    #[test]
+    fn one_error_per_variable() {
+        let mut st = State::default();
+        st.values.insert("SECURITY_SALT".into(), "short".into());
+        st.flagged.insert("SECURITY_SALT".into());
+        check_values(&mut st);
+        assert!(st
+            .findings
+            .iter()
+            .all(|f| f.key.as_deref() != Some("SECURITY_SALT")));
+        // A non-boolean DEBUG is reported once, not also as "must be false".
+        let got = run(&with(&[("DEBUG", "maybe")]));
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn suggestions() {
+        let known = super::super::known_keys();
+        let s = |k: &str| suggest(k, &known);
+        assert_eq!(s("DATABASE__NAME").as_deref(), Some("DB_NAME"));
+        assert_eq!(s("db_name").as_deref(), Some("DB_NAME"));
+        assert_eq!(s("REDIS_PASS").as_deref(), Some("REDIS_PASSWORD"));
+        assert_eq!(s("DB_USER").as_deref(), Some("DB_USERNAME"));
+        assert_eq!(s("SECURITY_SALTT").as_deref(), Some("SECURITY_SALT"));
+        assert_eq!(s("SMTP_HOTS").as_deref(), Some("SMTP_HOST"));
+        assert_eq!(s("PATH"), None);
+        assert_eq!(s("MY_OWN_SETTING"), None);
+    }
+}

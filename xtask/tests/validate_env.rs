@@ -1,0 +1,603 @@
+//! Differential test of the two environment validators: `cargo xtask validate-env` (Rust)
+//! and the generated `common/helpers/validate-env.sh` (under dash and under busybox sh)
+//! must reach the same verdict on every file of a corpus — the same exit code, with and
+//! without `--strict`, and the same set of (rule, variable) findings — and neither may
+//! execute anything from a file: a canary file that the corpus tries to create with
+//! `$(touch ...)` and backticks must never appear.
+
+mod support;
+
+use std::{
+    collections::BTreeSet,
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use support::*;
+
+const CANARY: &str = "CANARY";
+
+fn script() -> PathBuf {
+    repo().join("common/helpers/validate-env.sh")
+}
+
+/// The shells the script must work under (busybox runs its own od and awk applets).
+const SHELLS: &[&[&str]] = &[&["dash"], &["busybox", "sh"]];
+
+type Findings = BTreeSet<(String, String)>;
+
+struct Verdict {
+    code: i32,
+    findings: Findings,
+    text: String,
+}
+
+/// `cargo xtask validate-env --env-file NAME --json [--strict]` in `dir`.
+fn rust(dir: &Path, name: &str, strict: bool) -> Verdict {
+    let mut cmd = xtask();
+    cmd.args(["validate-env", "--json", "--env-file", name])
+        .current_dir(dir);
+    if strict {
+        cmd.arg("--strict");
+    }
+    let out = cmd.output().expect("spawn xtask");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{name}: xtask printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let findings = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["key"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    Verdict {
+        code: out.status.code().unwrap(),
+        findings,
+        text: serde_json::to_string_pretty(&json).unwrap(),
+    }
+}
+
+/// Parses `ERROR|WARN <rule> <origin>[:<line>][ <KEY>]: ...` lines.
+fn shell_findings(stderr: &str, origin: &str) -> Findings {
+    let mut set = BTreeSet::new();
+    for line in stderr.lines() {
+        let Some((sev, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        if sev != "ERROR" && sev != "WARN" {
+            continue;
+        }
+        let (rule, rest) = rest.split_once(' ').unwrap();
+        let rest = rest
+            .strip_prefix(origin)
+            .unwrap_or_else(|| panic!("{line:?} does not name {origin}"));
+        let rest = match rest.strip_prefix(':') {
+            Some(r) if r.starts_with(|c: char| c.is_ascii_digit()) => {
+                r.trim_start_matches(|c: char| c.is_ascii_digit())
+            }
+            _ => rest,
+        };
+        let key = if rest.starts_with(": ") {
+            ""
+        } else {
+            rest[1..].split_once(": ").unwrap().0
+        };
+        set.insert((rule.to_string(), key.to_string()));
+    }
+    set
+}
+
+fn verdict(out: Output, origin: &str) -> Verdict {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    Verdict {
+        code: out.status.code().unwrap(),
+        findings: shell_findings(&stderr, origin),
+        text: stderr,
+    }
+}
+
+/// `SHELL validate-env.sh --env-file NAME [--strict]` in `dir`, with a minimal environment.
+fn shell(sh: &[&str], dir: &Path, name: &str, strict: bool) -> Verdict {
+    let mut cmd = Command::new(sh[0]);
+    cmd.args(&sh[1..])
+        .arg(script())
+        .args(["--env-file", name])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin");
+    if strict {
+        cmd.arg("--strict");
+    }
+    verdict(cmd.output().expect("spawn the shell"), name)
+}
+
+// ------------------------------------------------------------------------------------------
+// The corpus
+// ------------------------------------------------------------------------------------------
+
+/// A configuration every rule accepts.
+const GOOD: &[(&str, &str)] = &[
+    ("DEBUG", "false"),
+    ("APP_BIND_IP", "127.0.0.1"),
+    ("APP_PORT", "8080"),
+    ("FULL_BASE_URL", "https://projects.example.org"),
+    ("SECURITY_SALT", "4f1c2a9d8e7b6c5a4f1c2a9d8e7b6c5a4f1c2a9d8e7b6c5a"),
+    ("DB_HOST", "db.internal.example.org"),
+    ("DB_PORT", "5432"),
+    ("DB_USERNAME", "orangescrum"),
+    ("DB_PASSWORD", "9b8a7c6d5e4f3a2b1c0d"),
+    ("DB_NAME", "orangescrum"),
+    ("REDIS_HOST", "redis.internal.example.org"),
+    ("REDIS_PORT", "6379"),
+    ("REDIS_PASSWORD", "0a1b2c3d4e5f6a7b8c9d"),
+    ("CACHE_ENGINE", "redis"),
+    ("SESSION_HANDLER", "cache"),
+    ("QUEUE_ENGINE", "redis"),
+    ("QUEUE_HEARTBEAT_SECS", "30"),
+    ("AWS_S3_BUCKET", "orangescrum-uploads"),
+    ("AWS_S3_REGION", "us-east-1"),
+    ("EMAIL_TRANSPORT", "smtp"),
+    ("EMAIL_FROM", "noreply@example.org"),
+    ("SMTP_HOST", "smtp.example.org"),
+    ("SMTP_PORT", "587"),
+    ("SMTP_TLS", "true"),
+    ("V4_ROUTING_ENABLED", "false"),
+    ("V2_SSL_VERIFY", "true"),
+];
+
+/// GOOD with some variables replaced (`Some(raw value text)`) or removed (`None`); new
+/// names are appended.
+fn good_with(changes: &[(&str, Option<&str>)]) -> Vec<u8> {
+    let mut lines: Vec<(String, Option<String>)> = GOOD
+        .iter()
+        .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+        .collect();
+    for (k, v) in changes {
+        match lines.iter_mut().find(|(n, _)| n == k) {
+            Some(slot) => slot.1 = v.map(String::from),
+            None => lines.push((k.to_string(), v.map(String::from))),
+        }
+    }
+    let mut text = String::from("# test configuration\n");
+    for (k, v) in lines {
+        if let Some(v) = v {
+            text.push_str(&format!("{k}={v}\n"));
+        }
+    }
+    text.into_bytes()
+}
+
+fn good() -> Vec<u8> {
+    good_with(&[])
+}
+
+fn appended(extra: &str) -> Vec<u8> {
+    let mut b = good();
+    b.extend_from_slice(extra.as_bytes());
+    b
+}
+
+struct Case {
+    name: &'static str,
+    /// `None`: no file at all.
+    bytes: Option<Vec<u8>>,
+    /// Exit code without `--strict`.
+    code: i32,
+    /// Findings that must be among the verdict ("rule" or "rule:KEY"); empty with code 0
+    /// means no finding at all.
+    expect: &'static [&'static str],
+}
+
+fn case(name: &'static str, bytes: Vec<u8>, code: i32, expect: &'static [&'static str]) -> Case {
+    Case {
+        name,
+        bytes: Some(bytes),
+        code,
+        expect,
+    }
+}
+
+fn corpus() -> Vec<Case> {
+    let megabyte = format!("SMTP_PASSWORD={}\n", "a".repeat(1 << 20));
+    let near_limit = format!(
+        "SMTP_PASSWORD={}\n",
+        "x<y-your_ changeme@@ ".repeat(130_000 / 21)
+    );
+    let many_lines: String = (0..2000).map(|i| format!("# note {i}\nEXTRA_{i}=v{i}\n")).collect();
+    let example = fs::read(repo().join("common/.env.example")).unwrap();
+    vec![
+        // --- Valid files ---------------------------------------------------------------
+        case("valid", good(), 0, &[]),
+        case(
+            "valid-comments-and-blanks",
+            [
+                "# header\n\n   \n\t# indented comment\n",
+                std::str::from_utf8(&good()).unwrap(),
+                "\n# trailing comment with 'quotes' \"and\" $(touch CANARY) `touch CANARY` \\x\n",
+            ]
+            .concat()
+            .into_bytes(),
+            0,
+            &[],
+        ),
+        case("valid-no-final-newline", good().strip_suffix(b"\n").unwrap().to_vec(), 0, &[]),
+        case(
+            "valid-quoted",
+            good_with(&[
+                ("DB_PASSWORD", Some("\"9b8a7c6d5e4f3a2b1c0d\"")),
+                ("EMAIL_FROM", Some("'Project Bot noreply@example.org'")),
+                ("SMTP_PASSWORD", Some("\"it's a #secret\"")),
+                ("SMTP_USERNAME", Some("''")),
+            ]),
+            0,
+            &[],
+        ),
+        case(
+            "valid-unicode",
+            good_with(&[
+                ("SMTP_PASSWORD", Some("pässwörd€ÁƒłąĀ😀ˆ₁")),
+                ("EMAIL_FROM", Some("\"Zoë Ærø noreply@example.org\"")),
+            ]),
+            0,
+            &[],
+        ),
+        case(
+            "valid-shell-metacharacters",
+            good_with(&[
+                ("SMTP_PASSWORD", Some("a*b?[c]d;e|f&g<h")),
+                ("SMTP_USERNAME", Some("-n")),
+                ("AWS_S3_REGION", Some("%s%n")),
+                ("RECAPTCHA_SITE_KEY", Some("#notacomment")),
+                ("RECAPTCHA_SECRET_KEY", Some("a#b=c")),
+            ]),
+            0,
+            &[],
+        ),
+        case(
+            "valid-sendgrid",
+            good_with(&[
+                ("EMAIL_TRANSPORT", Some("sendgrid")),
+                ("SENDGRID_API_KEY", Some("SG.abc")),
+                ("SMTP_HOST", None),
+            ]),
+            0,
+            &[],
+        ),
+        case(
+            "valid-routing",
+            good_with(&[
+                ("V4_ROUTING_ENABLED", Some("TRUE")),
+                ("V2_ROUTING_API_KEY", Some("0123456789abcdef")),
+                ("V2_BASE_URL", Some("https://v2.example.org")),
+                ("V4_BASE_URL", Some("https://projects.example.org")),
+            ]),
+            0,
+            &[],
+        ),
+        case(
+            "valid-integrations",
+            good_with(&[
+                ("RECAPTCHA_ENABLED", Some("yes")),
+                ("RECAPTCHA_SITE_KEY", Some("site")),
+                ("RECAPTCHA_SECRET_KEY", Some("secret")),
+                ("GOOGLE_OAUTH_ENABLED", Some("On")),
+                ("GOOGLE_CLIENT_ID", Some("id.apps.googleusercontent.com")),
+                ("GOOGLE_CLIENT_SECRET", Some("secret")),
+                ("AWS_ACCESS_KEY_ID", Some("AKIA")),
+                ("AWS_SECRET_ACCESS_KEY", Some("s3cr3t")),
+                ("AWS_S3_ENDPOINT", Some("http://minio:9000")),
+                ("AWS_S3_USE_PATH_STYLE", Some("1")),
+            ]),
+            0,
+            &[],
+        ),
+        case(
+            "valid-near-line-limit",
+            appended(&near_limit.replace('<', "(").replace("your_", "yours").replace("changeme", "chnageme").replace(' ', "-")),
+            0,
+            &[],
+        ),
+        case("valid-many-lines", appended(&many_lines), 0, &["unknown-key:EXTRA_0"]),
+        // --- Each value rule -----------------------------------------------------------
+        case("salt-missing", good_with(&[("SECURITY_SALT", None)]), 1, &["salt-required:SECURITY_SALT"]),
+        case("salt-short", good_with(&[("SECURITY_SALT", Some("0123456789abcdef0123456789abcde"))]), 1, &["salt-length:SECURITY_SALT"]),
+        case("db-password-short", good_with(&[("DB_PASSWORD", Some("short"))]), 1, &["db-password-length:DB_PASSWORD"]),
+        case("db-password-empty", good_with(&[("DB_PASSWORD", Some(""))]), 1, &["db-password-required:DB_PASSWORD"]),
+        case("db-host-missing", good_with(&[("DB_HOST", None)]), 1, &["db-host-required:DB_HOST"]),
+        case("db-names-missing", good_with(&[("DB_USERNAME", None), ("DB_NAME", None)]), 0, &["db-username-unset:DB_USERNAME", "db-name-unset:DB_NAME"]),
+        case("debug-true", good_with(&[("DEBUG", Some("true"))]), 1, &["debug-false:DEBUG"]),
+        case("debug-not-boolean", good_with(&[("DEBUG", Some("maybe"))]), 1, &["debug-boolean:DEBUG"]),
+        case("bind-all-interfaces", good_with(&[("APP_BIND_IP", Some("0.0.0.0"))]), 0, &["bind-all-interfaces:APP_BIND_IP"]),
+        case(
+            "ports",
+            good_with(&[("APP_PORT", Some("99999")), ("DB_PORT", Some("abc")), ("SMTP_PORT", Some("0")), ("REDIS_PORT", Some("06379"))]),
+            1,
+            &["app-port:APP_PORT", "db-port:DB_PORT", "smtp-port:SMTP_PORT"],
+        ),
+        case("base-url-ftp", good_with(&[("FULL_BASE_URL", Some("ftp://example.org"))]), 1, &["base-url:FULL_BASE_URL"]),
+        case("base-url-http", good_with(&[("FULL_BASE_URL", Some("http://example.org"))]), 0, &["base-url-https:FULL_BASE_URL"]),
+        case("base-url-unset", good_with(&[("FULL_BASE_URL", None)]), 0, &["base-url-unset:FULL_BASE_URL"]),
+        case("redis", good_with(&[("REDIS_HOST", None), ("REDIS_PASSWORD", Some(""))]), 1, &["redis-host-required:REDIS_HOST", "redis-password-unset:REDIS_PASSWORD"]),
+        case("engines-local", good_with(&[("CACHE_ENGINE", Some("file")), ("SESSION_HANDLER", Some("php"))]), 0, &["cache-engine-local:CACHE_ENGINE", "session-handler-local:SESSION_HANDLER"]),
+        case(
+            "engines-unsupported",
+            good_with(&[("CACHE_ENGINE", Some("memcached")), ("SESSION_HANDLER", Some("\"cache php\"")), ("QUEUE_ENGINE", Some("sqs")), ("QUEUE_HEARTBEAT_SECS", Some("0"))]),
+            1,
+            &["cache-engine:CACHE_ENGINE", "session-handler:SESSION_HANDLER", "queue-engine:QUEUE_ENGINE", "queue-heartbeat:QUEUE_HEARTBEAT_SECS"],
+        ),
+        case(
+            "s3",
+            good_with(&[("AWS_S3_BUCKET", None), ("AWS_S3_ENDPOINT", Some("minio:9000")), ("AWS_S3_USE_PATH_STYLE", Some("maybe")), ("AWS_ACCESS_KEY_ID", Some("AKIA"))]),
+            1,
+            &["s3-bucket-required:AWS_S3_BUCKET", "s3-endpoint-url:AWS_S3_ENDPOINT", "s3-path-style-boolean:AWS_S3_USE_PATH_STYLE", "s3-credentials-pair:AWS_SECRET_ACCESS_KEY"],
+        ),
+        case("smtp-without-host", good_with(&[("SMTP_HOST", None)]), 1, &["smtp-host-required:SMTP_HOST"]),
+        case("sendgrid-without-key", good_with(&[("EMAIL_TRANSPORT", Some("sendgrid")), ("SMTP_HOST", None)]), 1, &["sendgrid-key-required:SENDGRID_API_KEY"]),
+        case("email-unsupported", good_with(&[("EMAIL_TRANSPORT", Some("mailgun")), ("EMAIL_FROM", None), ("SMTP_TLS", Some("sometimes"))]), 1, &["email-transport:EMAIL_TRANSPORT", "email-from-unset:EMAIL_FROM", "smtp-tls-boolean:SMTP_TLS"]),
+        case(
+            "routing-incomplete",
+            good_with(&[("V4_ROUTING_ENABLED", Some("on")), ("V2_SSL_VERIFY", Some("false")), ("V4_BASE_URL", Some("projects.example.org"))]),
+            1,
+            &["routing-api-key-required:V2_ROUTING_API_KEY", "routing-v2-url-required:V2_BASE_URL", "v4-base-url:V4_BASE_URL", "routing-ssl-verify:V2_SSL_VERIFY"],
+        ),
+        case(
+            "integrations-incomplete",
+            good_with(&[("RECAPTCHA_ENABLED", Some("true")), ("GOOGLE_OAUTH_ENABLED", Some("1")), ("GOOGLE_CLIENT_ID", Some("id"))]),
+            1,
+            &["recaptcha-site-key-required:RECAPTCHA_SITE_KEY", "recaptcha-secret-key-required:RECAPTCHA_SECRET_KEY", "oauth-client-secret-required:GOOGLE_CLIENT_SECRET"],
+        ),
+        case("integrations-not-boolean", good_with(&[("RECAPTCHA_ENABLED", Some("enabled")), ("GOOGLE_OAUTH_ENABLED", Some("y")), ("V4_ROUTING_ENABLED", Some("no way"))]), 1, &["recaptcha-boolean:RECAPTCHA_ENABLED", "oauth-boolean:GOOGLE_OAUTH_ENABLED"]),
+        // --- Placeholders ----------------------------------------------------------------
+        case(
+            "placeholders",
+            good_with(&[
+                ("DB_HOST", Some("changeme")),
+                ("REDIS_HOST", Some("your-redis-host")),
+                ("DB_PASSWORD", Some("<password>")),
+                ("SECURITY_SALT", Some("__CHANGE_ME_generate__")),
+                ("DB_NAME", Some("@@APP_NAME@@")),
+                ("FULL_BASE_URL", Some("https://your_domain.example")),
+                ("MY_EXTRA", Some("Change-Me")),
+            ]),
+            1,
+            &["placeholder:DB_HOST", "placeholder:REDIS_HOST", "placeholder:DB_PASSWORD", "placeholder:SECURITY_SALT", "placeholder:DB_NAME", "placeholder:FULL_BASE_URL", "placeholder:MY_EXTRA"],
+        ),
+        case("env-example", example, 1, &["placeholder:SECURITY_SALT", "placeholder:APP_PORT"]),
+        // --- Names -----------------------------------------------------------------------
+        case("duplicate", appended("DB_NAME=other\n"), 0, &["duplicate-key:DB_NAME"]),
+        case("duplicate-placeholder-first", good_with(&[("DB_PASSWORD", Some("changeme\nDB_PASSWORD=9b8a7c6d5e4f3a2b1c0d"))]), 1, &["placeholder:DB_PASSWORD", "duplicate-key:DB_PASSWORD"]),
+        case("lowercase-key", good_with(&[("DB_NAME", None), ("db_name", Some("x"))]), 0, &["key-case:db_name", "db-name-unset:DB_NAME"]),
+        case("unknown-key", appended("DATABASE__NAME=x\nSECURITY_SALTT=y\n"), 0, &["unknown-key:DATABASE__NAME", "unknown-key:SECURITY_SALTT"]),
+        case("invalid-keys", appended("1KEY=x\nKEY-NAME=x\n'QUOTED'=x\nKEY.NAME=x\n=x\nKÉ=x\n"), 1, &["invalid-key"]),
+        case("key-spacing", good_with(&[("DB_NAME", Some(" spaced")), ("DB_USERNAME", None), ("DB_USERNAME ", Some("x")), ("  REDIS_PORT", Some("6379"))]), 1, &["key-spacing:DB_NAME", "key-spacing:DB_USERNAME", "key-spacing:REDIS_PORT"]),
+        case("malformed-lines", appended("JUSTAWORD\n; a semicolon comment\n[section]\n"), 1, &["malformed-line"]),
+        // --- Line formats the readers disagree on -------------------------------------------
+        case("crlf", String::from_utf8(good()).unwrap().replace('\n', "\r\n").into_bytes(), 0, &["crlf"]),
+        case("export", appended("export SMTP_USERNAME=x\nexport\tSMTP_PASSWORD = y\nexport BARE\n"), 1, &["export-prefix:SMTP_USERNAME", "export-prefix:SMTP_PASSWORD", "export-prefix:BARE"]),
+        case("inline-comment", good_with(&[("DB_NAME", Some("orangescrum # the database")), ("DB_USERNAME", Some("x\t#tab"))]), 1, &["inline-comment:DB_NAME", "inline-comment:DB_USERNAME"]),
+        case("unquoted-space", good_with(&[("EMAIL_FROM", Some("Project Bot noreply@example.org")), ("DB_NAME", Some("orangescrum  "))]), 0, &["unquoted-space:EMAIL_FROM", "unquoted-space:DB_NAME"]),
+        case(
+            "bad-quoting",
+            good_with(&[("DB_NAME", Some("\"unterminated")), ("DB_USERNAME", Some("\"a\"b")), ("SMTP_PASSWORD", Some("'it's'")), ("SMTP_USERNAME", Some("\"x\" # c"))]),
+            1,
+            &["bad-quoting:DB_NAME", "bad-quoting:DB_USERNAME", "bad-quoting:SMTP_PASSWORD", "bad-quoting:SMTP_USERNAME"],
+        ),
+        case("command-substitution", good_with(&[("DB_HOST", Some("$(touch CANARY)")), ("SMTP_PASSWORD", Some("\"$(touch CANARY)\""))]), 1, &["command-substitution:DB_HOST", "command-substitution:SMTP_PASSWORD"]),
+        case("backticks", good_with(&[("DB_HOST", Some("`touch CANARY`")), ("REDIS_HOST", Some("'`touch CANARY`'"))]), 1, &["command-substitution:DB_HOST", "command-substitution:REDIS_HOST"]),
+        case("variable-reference", good_with(&[("DB_NAME", Some("${HOME}")), ("DB_USERNAME", Some("${USER:-me}")), ("SMTP_PASSWORD", Some("pa$$word")), ("REDIS_PASSWORD", Some("$REDIS_SECRET"))]), 1, &["variable-reference:DB_NAME", "variable-reference:DB_USERNAME", "variable-reference:SMTP_PASSWORD", "variable-reference:REDIS_PASSWORD"]),
+        case("multi-line-value", good_with(&[("SMTP_PASSWORD", Some("\"first\nsecond\""))]), 1, &["bad-quoting:SMTP_PASSWORD", "malformed-line"]),
+        case("backslashes", good_with(&[("SMTP_PASSWORD", Some("a\\nb")), ("DB_NAME", Some("orange\\\nscrum")), ("SMTP_USERNAME", Some("\"q\\\"q\""))]), 1, &["backslash:SMTP_PASSWORD", "backslash:DB_NAME", "backslash:SMTP_USERNAME", "malformed-line"]),
+        case("comment-continuation", appended("# a comment \\\nSMTP_USERNAME=x\n"), 1, &["comment-continuation"]),
+        case("unicode-space", good_with(&[("DB_NAME", Some("orangescrum\u{a0}")), ("DB_USERNAME", Some("a\u{2003}b"))]), 1, &["unicode-space:DB_NAME", "unicode-space:DB_USERNAME"]),
+        case("tab-in-value", good_with(&[("SMTP_PASSWORD", Some("a\tb"))]), 0, &["unquoted-space:SMTP_PASSWORD"]),
+        // --- Bytes -------------------------------------------------------------------------
+        case("one-megabyte-value", appended(&megabyte), 1, &["line-too-long:SMTP_PASSWORD"]),
+        case("near-limit-placeholders", appended(&near_limit), 1, &["placeholder:SMTP_PASSWORD"]),
+        case("invalid-utf8", [good(), b"SMTP_PASSWORD=caf\xe9\n".to_vec()].concat(), 1, &["non-utf8"]),
+        case("binary-and-nul", [good(), b"SMTP_PASSWORD=\x00\x01\xff\xfe$(touch CANARY)\n".to_vec()].concat(), 1, &["nul-byte"]),
+        case("noncharacter", appended("SMTP_PASSWORD=a\u{ffff}b\n"), 1, &["non-utf8"]),
+        case("surrogate", [good(), b"SMTP_PASSWORD=\xed\xa0\x80\n".to_vec()].concat(), 1, &["non-utf8"]),
+        case("overlong", [good(), b"SMTP_PASSWORD=\xc0\xaf\n".to_vec()].concat(), 1, &["non-utf8"]),
+        case("truncated-utf8-at-end", [good(), b"SMTP_PASSWORD=\xe2\x82".to_vec()].concat(), 1, &["non-utf8"]),
+        case("byte-order-mark", [b"\xEF\xBB\xBF".to_vec(), good()].concat(), 1, &["byte-order-mark"]),
+        case("bare-carriage-returns", appended("SMTP_USERNAME=a\rSMTP_PASSWORD=b\r"), 1, &["control-char"]),
+        case("control-chars", appended("SMTP_USERNAME=a\x1bb\n# bell \x07\nSMTP_PASSWORD=\x0b\n"), 1, &["control-char"]),
+        case("empty-file", Vec::new(), 1, &["salt-required:SECURITY_SALT", "db-host-required:DB_HOST"]),
+        case("only-comments", b"# nothing here\n\n".to_vec(), 1, &["salt-required:SECURITY_SALT"]),
+        Case {
+            name: "no-file-at-all",
+            bytes: None,
+            code: 1,
+            expect: &["env-file"],
+        },
+    ]
+}
+
+fn show(v: &Verdict) -> String {
+    format!("exit {} {:?}\n{}", v.code, v.findings, v.text)
+}
+
+#[test]
+fn both_validators_agree_on_the_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = corpus();
+    assert!(corpus.len() >= 40, "{}", corpus.len());
+    let mut names = BTreeSet::new();
+    for c in &corpus {
+        assert!(names.insert(c.name), "duplicate case {}", c.name);
+        let name = format!("{}.env", c.name);
+        let path = dir.path().join(&name);
+        if let Some(bytes) = &c.bytes {
+            fs::write(&path, bytes).unwrap();
+        }
+        let canary = dir.path().join(CANARY);
+        let reference = rust(dir.path(), &name, false);
+        assert!(!canary.exists(), "{}: the Rust validator executed something", c.name);
+        assert_eq!(reference.code, c.code, "{}: {}", c.name, show(&reference));
+        if c.expect.is_empty() && c.code == 0 {
+            assert!(reference.findings.is_empty(), "{}: {}", c.name, show(&reference));
+        }
+        for e in c.expect {
+            let found = match e.split_once(':') {
+                Some((rule, key)) => reference.findings.contains(&(rule.into(), key.into())),
+                None => reference.findings.iter().any(|(r, _)| r == e),
+            };
+            assert!(found, "{}: expected {e}: {}", c.name, show(&reference));
+        }
+        assert!(
+            !reference.findings.iter().any(|(r, _)| r == "readers-disagree"),
+            "{}: a format rule is missing: {}",
+            c.name,
+            show(&reference)
+        );
+        let strict = rust(dir.path(), &name, true);
+        assert_eq!(strict.findings, reference.findings, "{}", c.name);
+        for sh in SHELLS {
+            for (strict, want) in [(false, &reference), (true, &strict)] {
+                let got = shell(sh, dir.path(), &name, strict);
+                assert!(!canary.exists(), "{}: {sh:?} executed something", c.name);
+                assert_eq!(
+                    (got.code, &got.findings),
+                    (want.code, &want.findings),
+                    "{} under {sh:?} (strict: {strict}):\nshell: {}\nrust: {}",
+                    c.name,
+                    show(&got),
+                    show(want)
+                );
+            }
+        }
+    }
+}
+
+/// Environment mode (how the entrypoint, run-native.sh and ExecStartPre= call the script):
+/// `env -i KEY=VALUE... sh validate-env.sh` reaches the verdict the Rust validator reaches
+/// on the same variables written as a file.
+#[test]
+fn environment_mode_agrees_with_file_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let good: Vec<(String, String)> = GOOD
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let with = |changes: &[(&str, Option<&str>)]| {
+        let mut vars = good.clone();
+        for (k, v) in changes {
+            vars.retain(|(n, _)| n != k);
+            if let Some(v) = v {
+                vars.push((k.to_string(), v.to_string()));
+            }
+        }
+        vars
+    };
+    let cases: Vec<Vec<(String, String)>> = vec![
+        with(&[]),
+        with(&[("SECURITY_SALT", Some("short")), ("DEBUG", Some("1"))]),
+        with(&[("APP_BIND_IP", Some("0.0.0.0")), ("FULL_BASE_URL", Some("http://x"))]),
+        with(&[("DB_PASSWORD", Some("__CHANGE_ME__")), ("DB_HOST", Some("")), ("REDIS_HOST", None)]),
+        with(&[("V4_ROUTING_ENABLED", Some("true")), ("V2_SSL_VERIFY", Some("off"))]),
+        with(&[("EMAIL_TRANSPORT", Some("sendgrid")), ("SMTP_HOST", None)]),
+        with(&[("AWS_SECRET_ACCESS_KEY", Some("s")), ("APP_PORT", Some("http"))]),
+        with(&[("CACHE_ENGINE", Some("file")), ("SESSION_HANDLER", Some("php"))]),
+        with(&[("RECAPTCHA_ENABLED", Some("YES")), ("GOOGLE_OAUTH_ENABLED", Some("maybe"))]),
+        vec![],
+    ];
+    for (i, vars) in cases.iter().enumerate() {
+        let name = format!("env-{i}.env");
+        let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        fs::write(dir.path().join(&name), text).unwrap();
+        let want = rust(dir.path(), &name, false);
+        for sh in SHELLS {
+            let mut cmd = Command::new("env");
+            cmd.arg("-i")
+                .args(vars.iter().map(|(k, v)| format!("{k}={v}")))
+                .args(*sh)
+                .arg(script())
+                .current_dir(dir.path());
+            let got = verdict(cmd.output().unwrap(), "environment");
+            assert_eq!(
+                (got.code, &got.findings),
+                (want.code, &want.findings),
+                "case {i} under {sh:?}:\nshell: {}\nrust: {}",
+                show(&got),
+                show(&want)
+            );
+        }
+    }
+    // Values are data in environment mode too: nothing in them runs, and the known
+    // variables' values in the inherited environment are what gets checked.
+    for sh in SHELLS {
+        let mut cmd = Command::new("env");
+        cmd.arg("-i")
+            .args(good.iter().map(|(k, v)| format!("{k}={v}")))
+            .arg(format!("SMTP_PASSWORD=$(touch {CANARY})`touch {CANARY}`"))
+            .arg("SMTP_USERNAME=a b #c\n* ; rm -rf /")
+            .arg(format!("{CANARY}=$(touch {CANARY})"))
+            .args(*sh)
+            .arg(script())
+            .arg("--strict")
+            .current_dir(dir.path());
+        let got = verdict(cmd.output().unwrap(), "environment");
+        assert_eq!(got.code, 0, "{sh:?}: {}", show(&got));
+        assert!(!dir.path().join(CANARY).exists(), "{sh:?} executed a value");
+    }
+}
+
+/// The command-line surface the packages rely on is the same for both validators.
+#[test]
+fn command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("ok.env"), good()).unwrap();
+    fs::create_dir(dir.path().join("a-directory")).unwrap();
+    for sh in SHELLS {
+        let run_sh = |args: &[&str]| {
+            Command::new(sh[0])
+                .args(&sh[1..])
+                .arg(script())
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap()
+        };
+        let out = run_sh(&["--env-file=ok.env"]);
+        assert_eq!(out.status.code(), Some(0), "{sh:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("OK (ok.env)"));
+        let out = run_sh(&["--quiet", "--env-file", "ok.env"]);
+        assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{sh:?}");
+        assert_eq!(run_sh(&["--env-file"]).status.code(), Some(2), "{sh:?}");
+        assert_eq!(run_sh(&["--bogus"]).status.code(), Some(2), "{sh:?}");
+        assert_eq!(run_sh(&["--help"]).status.code(), Some(0), "{sh:?}");
+        let dir_verdict = shell(sh, dir.path(), "a-directory", false);
+        assert_eq!(dir_verdict.code, 1);
+        assert_eq!(
+            dir_verdict.findings,
+            rust(dir.path(), "a-directory", false).findings
+        );
+    }
+    // Rust: --target changes the readers the messages name, not the verdict.
+    for target in ["docker", "native"] {
+        let out = run(xtask()
+            .args(["validate-env", "--json", "--target", target, "--env-file", "ok.env"])
+            .current_dir(dir.path()));
+        assert_eq!(out.status.code(), Some(0));
+    }
+    // Default file: .env in the current directory; human output names rule, place and fix.
+    fs::write(dir.path().join(".env"), good_with(&[("DEBUG", Some("true"))])).unwrap();
+    let out = run(xtask().arg("validate-env").current_dir(dir.path()));
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().next().unwrap();
+    assert!(
+        line.starts_with("ERROR debug-false .env:2 DEBUG: must be false in production — fix: "),
+        "{text}"
+    );
+}
