@@ -25,6 +25,7 @@
 # (env_file) and systemd (EnvironmentFile=) read the same way; anything else is an
 # ERROR naming the line:
 #   - UTF-8 text without NUL, byte order mark or control characters (tab is fine)
+#   - lines of at most 8192 bytes
 #   - blank lines; comments: lines whose first non-blank character is '#' (not
 #     ending in a backslash)
 #   - KEY=VALUE with KEY of letters, digits and '_', not starting with a digit; no
@@ -55,7 +56,7 @@ BLANK=$(printf ' \t')
 CTRL=$(printf '\001\002\003\004\005\006\007\010\013\014\015\016\017\020\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037\177')
 # Characters docker compose (Python) treats as whitespace beyond ASCII, UTF-8.
 USPACE=$(printf '\302\205 \302\240 \341\232\200 \342\200\200 \342\200\201 \342\200\202 \342\200\203 \342\200\204 \342\200\205 \342\200\206 \342\200\207 \342\200\210 \342\200\211 \342\200\212 \342\200\250 \342\200\251 \342\200\257 \342\201\237 \343\200\200')
-MAX_LINE=131071
+MAX_LINE=8192
 
 # Every variable the package reads: the names of .env.example.
 KNOWN_VARS='DEBUG APP_BIND_IP APP_PORT FULL_BASE_URL SECURITY_SALT DB_HOST DB_PORT
@@ -198,7 +199,7 @@ rule_info() {
             ;;
         nul-byte)
             R_SEV=ERROR
-            R_MSG='contains a NUL byte: systemd stops reading the file there, docker compose does not'
+            R_MSG='contains a NUL byte: systemd refuses the whole file, docker compose reads it'
             R_FIX='save the file as plain text without binary data'
             ;;
         non-utf8)
@@ -218,7 +219,7 @@ rule_info() {
             ;;
         line-too-long)
             R_SEV=ERROR
-            R_MSG='is longer than 131071 bytes: the kernel refuses to start a process with such a variable'
+            R_MSG='is longer than 8192 bytes: no setting needs that much (and over 128 KiB the kernel refuses to start the process)'
             R_FIX='shorten the value; large data belongs in a file'
             ;;
         control-char)
@@ -566,6 +567,7 @@ rule_info() {
 
 # is_placeholder VALUE: looks like a value copied unchanged from a template.
 is_placeholder() {
+    [ "${#1}" -le "$MAX_LINE" ] || return 1
     case $1 in
         *[Cc][Hh][Aa][Nn][Gg][Ee][Mm][Ee]*) return 0 ;;
         *[Cc][Hh][Aa][Nn][Gg][Ee][_-][Mm][Ee]*) return 0 ;;

@@ -92,8 +92,10 @@ pub fn check_out_root(repo_root: &Path, out: &Path) -> Result<()> {
         }
     }
     if abs.is_dir() {
-        let non_empty =
-            fs::read_dir(&abs).with_context(|| format!("cannot read {}", abs.display()))?.next().is_some();
+        let non_empty = fs::read_dir(&abs)
+            .with_context(|| format!("cannot read {}", abs.display()))?
+            .next()
+            .is_some();
         // Checked after listing: the marker is the first entry a run creates, so anything
         // the listing saw was made after it (a concurrent first run is not "foreign").
         let marked = abs.join(OUT_MARKER).is_file();

@@ -8,9 +8,11 @@
 
 use std::collections::BTreeMap;
 
-/// Longest `KEY=VALUE` the kernel passes to a process (`MAX_ARG_STRLEN` is 32 pages,
-/// including the terminating NUL): a longer variable makes `execve` fail with E2BIG.
-pub const MAX_LINE: usize = 131_071;
+/// Longest line of the portable subset. No setting of the package needs more; the kernel
+/// refuses a variable over 128 KiB anyway (`MAX_ARG_STRLEN`), and the bound keeps the
+/// shell validator's pattern matching (quadratic in dash and busybox for some patterns)
+/// well under a second.
+pub const MAX_LINE: usize = 8192;
 
 /// Characters Python's `str.isspace()` (and so python-dotenv's `\s`) treats as whitespace
 /// beyond ASCII, as UTF-8. systemd knows only space, tab, CR and LF, so these are read

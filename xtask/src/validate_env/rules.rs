@@ -143,7 +143,7 @@ pub const RULES: &[Rule] = &[
         "convert the file, e.g. dos2unix .env or sed -i 's/\\r$//' .env"),
     // --- One line ------------------------------------------------------------------------
     error("line-too-long", Format,
-        "is longer than 131071 bytes: the kernel refuses to start a process with such a variable",
+        "is longer than 8192 bytes: no setting needs that much (and over 128 KiB the kernel refuses to start the process)",
         "shorten the value; large data belongs in a file"),
     error("control-char", Format,
         "contains a control character (e.g. a carriage return inside the line): the readers split or keep it differently",
@@ -415,10 +415,13 @@ fn bracket(pat: &[u8], at: usize, c: u8) -> Option<(bool, usize)> {
     }
 }
 
+/// Template values are short: longer ones are not matched (which also keeps the shell's
+/// glob matching fast on huge environment values).
 pub fn is_placeholder(v: &str) -> bool {
-    PLACEHOLDER_GLOBS
-        .iter()
-        .any(|g| glob(g.as_bytes(), v.as_bytes()))
+    v.len() <= super::parse::MAX_LINE
+        && PLACEHOLDER_GLOBS
+            .iter()
+            .any(|g| glob(g.as_bytes(), v.as_bytes()))
 }
 
 pub fn is_true(v: &str) -> bool {
@@ -765,10 +768,13 @@ mod tests {
         v.into_iter().collect()
     }
 
+    /// (variable, value) changes, or (rule, variable) findings.
+    type Pairs = &'static [(&'static str, &'static str)];
+
     #[test]
     fn each_value_rule() {
         assert_eq!(run(GOOD), vec![]);
-        let cases: &[(&[(&str, &str)], &[(&str, &str)])] = &[
+        let cases: &[(Pairs, Pairs)] = &[
             (
                 &[("SECURITY_SALT", "")],
                 &[("salt-required", "SECURITY_SALT")],

@@ -148,7 +148,7 @@ pub fn render() -> String {
     s.push_str("        *)\n            R_SEV=ERROR\n            R_MSG=\"unknown rule $1\"\n            R_FIX='report this bug'\n            ;;\n    esac\n}\n\n");
 
     // Value classes.
-    s.push_str("# is_placeholder VALUE: looks like a value copied unchanged from a template.\nis_placeholder() {\n    case $1 in\n");
+    s.push_str("# is_placeholder VALUE: looks like a value copied unchanged from a template.\nis_placeholder() {\n    [ \"${#1}\" -le \"$MAX_LINE\" ] || return 1\n    case $1 in\n");
     for g in PLACEHOLDER_GLOBS {
         writeln!(s, "        {}) return 0 ;;", case_pattern(g)).unwrap();
     }
@@ -239,6 +239,7 @@ const HEADER: &str = r#"#!/bin/sh
 # (env_file) and systemd (EnvironmentFile=) read the same way; anything else is an
 # ERROR naming the line:
 #   - UTF-8 text without NUL, byte order mark or control characters (tab is fine)
+#   - lines of at most 8192 bytes
 #   - blank lines; comments: lines whose first non-blank character is '#' (not
 #     ending in a backslash)
 #   - KEY=VALUE with KEY of letters, digits and '_', not starting with a digit; no
@@ -798,6 +799,7 @@ mod tests {
         let s = render();
         assert!(s.is_ascii() || s.chars().all(|c| c.is_ascii() || c == '—'));
         // Package rendering replaces @@NAME@@: only the header may use them.
+        assert!(s.contains(&format!("lines of at most {MAX_LINE} bytes")));
         let body = s.split_once("set -fu").unwrap().1;
         assert!(!body.contains("@@APP_NAME@@") && !body.contains("@@VERSION@@"));
     }
