@@ -1,4 +1,5 @@
-//! `cargo xtask ci`: the steps of `.github/workflows/ci.yml`, run on a developer's machine,
+//! `cargo xtask ci`: the steps of `.github/workflows/ci.yml` (fmt, clippy, tests, sample
+//! release twice and compared, verify, audit), run on a developer's machine,
 //! and `cargo xtask version`, which the workflows use to read and check the version.
 
 use std::{fs, process::ExitCode};
@@ -98,6 +99,16 @@ pub fn run(proj: &Project) -> Result<ExitCode> {
     let code = verify::run(proj, &args)?;
     if code != ExitCode::SUCCESS {
         bail!("verification of the sample release failed");
+    }
+    eprintln!("== audit");
+    let args = crate::audit::AuditArgs {
+        path: a.join(version),
+        json: false,
+        strict: true,
+        sets: crate::SetArgs::default(),
+    };
+    if crate::audit::run(proj, &args)? != ExitCode::SUCCESS {
+        bail!("the sample release has audit findings (ci.yml runs the audit with --strict)");
     }
     eprintln!("ci: all steps passed");
     Ok(ExitCode::SUCCESS)
