@@ -419,12 +419,13 @@ fn verify_detects_tampering() {
     assert!(err.contains(&format!("MODIFIED {name}")), "{err}");
     let err = fails(fx.xtask().arg("verify").arg(&archive));
     assert!(err.contains(&name), "{err}");
-    assert!(!Command::new("sha256sum")
+    let check = Command::new("sha256sum")
         .args(["-c", "--quiet", "SHA256SUMS"])
         .current_dir(&v)
-        .status()
-        .unwrap()
-        .success());
+        .output()
+        .unwrap();
+    assert!(!check.status.success());
+    assert!(String::from_utf8_lossy(&check.stdout).contains(&format!("{name}: FAILED")));
 }
 
 #[test]
