@@ -97,7 +97,9 @@ pub fn write_payload(path: &Path, size: u64) -> Result<()> {
         written += take as u64;
     }
     w.flush()?;
-    Ok(())
+    drop(w);
+    // Executable, like the binary `cargo xtask build` installs.
+    crate::fsx::set_mode(path, 0o755)
 }
 
 pub fn run(proj: &Project, args: &BenchArgs) -> Result<()> {
