@@ -56,38 +56,11 @@ PH_GROUP=${AT}SERVICE_GROUP${AT}
 CLEANUP=
 trap 'if [ -n "$CLEANUP" ]; then rm -f "$CLEANUP"; fi' EXIT
 
-say() { printf '%s\n' "$PROG: $*"; }
-warn() { printf '%s\n' "$PROG: WARNING: $*" >&2; }
-die() {
-    printf '%s\n' "$PROG: ERROR: $*" >&2
-    exit 1
-}
+# shellcheck source=SCRIPTDIR/install-lib.sh
+. "$(dirname "$0")/install-lib.sh"
 
 usage() {
     sed -n '4,11s/^# \{0,1\}//p' "$0"
-}
-
-# run CMD ARGS...: execute, or only print it with --dry-run.
-run() {
-    if [ "$DRY_RUN" -eq 1 ]; then
-        printf '[dry-run] %s\n' "$*"
-    else
-        "$@"
-    fi
-}
-
-# check_dir_arg NAME VALUE: an absolute path made of safe characters only.
-# (This also guarantees the value cannot contain a newline or the '|' used as
-# the sed delimiter when the units are rendered.)
-check_dir_arg() {
-    case $2 in
-        /*) ;;
-        *) die "$1 must be an absolute path: $2" ;;
-    esac
-    case $2 in
-        *[!A-Za-z0-9._/+-]*) die "$1 may only contain letters, digits and . _ / + - : $2" ;;
-        */./* | */. | */../* | */.. | *//*) die "$1 must be a normalised path: $2" ;;
-    esac
 }
 
 # check_name WHAT NAME: a portable user/group name (also safe in sed and units).

@@ -32,34 +32,11 @@ REMOVE_USER=0
 DRY_RUN=0
 UNITS='orangescrum-queue.service orangescrum.service'
 
-say() { printf '%s\n' "$PROG: $*"; }
-warn() { printf '%s\n' "$PROG: WARNING: $*" >&2; }
-die() {
-    printf '%s\n' "$PROG: ERROR: $*" >&2
-    exit 1
-}
+# shellcheck source=SCRIPTDIR/install-lib.sh
+. "$(dirname "$0")/install-lib.sh"
 
 usage() {
     sed -n '4,12s/^# \{0,1\}//p' "$0"
-}
-
-run() {
-    if [ "$DRY_RUN" -eq 1 ]; then
-        printf '[dry-run] %s\n' "$*"
-    else
-        "$@"
-    fi
-}
-
-check_dir_arg() {
-    case $2 in
-        /*) ;;
-        *) die "$1 must be an absolute path: $2" ;;
-    esac
-    case $2 in
-        *[!A-Za-z0-9._/+-]*) die "$1 may only contain letters, digits and . _ / + - : $2" ;;
-        */./* | */. | */../* | */.. | *//*) die "$1 must be a normalised path: $2" ;;
-    esac
 }
 
 while [ $# -gt 0 ]; do
