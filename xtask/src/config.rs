@@ -226,6 +226,14 @@ impl Config {
         if self.dist.dir.is_empty() || self.binary.built_path.is_empty() {
             bail!("dist.dir and binary.built_path must not be empty");
         }
+        for (key, value) in [
+            ("dist.dir", &self.dist.dir),
+            ("binary.built_path", &self.binary.built_path),
+        ] {
+            if value.split('/').any(|c| c == "..") {
+                bail!("{key} = {value:?}: no `..` components; use --out for an output folder elsewhere");
+            }
+        }
         Ok(())
     }
 
@@ -426,6 +434,7 @@ mod tests {
         assert!(bad(|c| c.runtime.base_image = "alpine".into()));
         assert!(bad(|c| c.runtime.base_image = "alpine:latest".into()));
         assert!(bad(|c| c.dist.zstd_level = 0));
+        assert!(bad(|c| c.dist.dir = "nx/../../victim".into()));
         assert!(!bad(
             |c| c.runtime.base_image = "registry:5000/alpine:3.20".into()
         ));

@@ -317,6 +317,9 @@ fn up(proj: &Project, args: &DeployArgs) -> Result<()> {
         })?,
     };
     let release = out_root.join(&version);
+    // Held from verification to extraction, so a concurrent `dist` cannot swap the archive
+    // between the check and its use.
+    let lock = fsx::Lock::acquire(&out_root)?;
     let (manifest, archive) = checked_release(&release)?;
     let (compose, _) = Compose::detect(sh)?;
     docker_reachable(sh)?;
@@ -331,6 +334,7 @@ fn up(proj: &Project, args: &DeployArgs) -> Result<()> {
     let deploy_root = out_root.join(DEPLOY_DIR);
     let dir = deploy_root.join(&top);
     install_package(sh, &out_root, &archive, &top, args.env_file.as_deref())?;
+    drop(lock);
 
     let stack = Stack {
         compose,
@@ -449,7 +453,7 @@ fn install_package(
     top: &str,
     env_file: Option<&Path>,
 ) -> Result<()> {
-    let _lock = fsx::Lock::acquire(out_root)?;
+    // The caller holds the output root's lock.
     let deploy_root = out_root.join(DEPLOY_DIR);
     fs::create_dir_all(&deploy_root)
         .with_context(|| format!("cannot create {}", deploy_root.display()))?;

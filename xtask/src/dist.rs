@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     archive::{self, TarZstWriter, ZstdParams},
-    config::is_version,
+    config::{is_safe_name, is_version},
     fsx,
     hash::{self, HashingWriter},
     package::{self, note, BinaryInfo, Target, CACHE_DIR},
@@ -301,6 +301,20 @@ pub fn merge_manifests(parts: &[DistManifest]) -> Result<DistManifest> {
             );
         }
         for t in &p.targets {
+            // Names come from a file an attacker may have edited: they must be exactly
+            // what `dist` names, never a path.
+            let expected = archive_name(&p.app, &p.version, t.target, &t.arch);
+            if t.archive != expected || !is_safe_name(&t.arch) {
+                bail!("input {} lists archive {:?}, expected {expected:?}: the part was not written by `dist`", i + 1, t.archive);
+            }
+            if let Some(other) = merged.targets.first().or(parts[0].targets.first()) {
+                if other.binary_sha256 != t.binary_sha256 || other.arch != t.arch {
+                    bail!(
+                        "input {} was built from another binary ({} {}) than the others ({} {}): build every part from the same binary",
+                        i + 1, t.arch, t.binary_sha256, other.arch, other.binary_sha256
+                    );
+                }
+            }
             if merged.targets.iter().any(|m| m.target == t.target) {
                 bail!("target {} appears in more than one input", t.target);
             }
@@ -340,6 +354,15 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
         )
         .with_context(|| format!("malformed {}", path.display()))?;
         for t in &m.targets {
+            if t.archive != archive_name(&m.app, &m.version, t.target, &t.arch)
+                || !is_safe_name(&t.arch)
+            {
+                bail!(
+                    "{} lists archive {:?}, which is not a name `dist` writes: refusing the part",
+                    path.display(),
+                    t.archive
+                );
+            }
             let archive = dir.join(&t.archive);
             let (sha, size) = hash::sha256_file(&archive)?;
             if sha != t.sha256 || size != t.size {
@@ -350,6 +373,13 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
         parts.push(m);
     }
     let merged = merge_manifests(&parts)?;
+    if merged.app != proj.cfg.release.app_name {
+        bail!(
+            "the parts are of app {}, this checkout configures {}",
+            merged.app,
+            proj.cfg.release.app_name
+        );
+    }
     if merged.version != *version {
         bail!(
             "the parts are release {}, this checkout configures {version}",
@@ -767,7 +797,7 @@ mod tests {
                 .iter()
                 .map(|&t| TargetEntry {
                     target: t,
-                    archive: format!("{t}.tar.zst"),
+                    archive: archive_name("a", "v1.0.0", t, "x86_64"),
                     size: 1,
                     sha256: "0".repeat(64),
                     files: 1,
@@ -808,6 +838,20 @@ mod tests {
         let mut other = manifest(&[Target::Docker], 5);
         other.git_revision = "other".into();
         assert!(merge_manifests(&[manifest(&[Target::Native], 5), other]).is_err());
+        let mut other = manifest(&[Target::Docker], 5);
+        other.targets[0].archive = "../../etc/passwd".into();
+        let e = format!(
+            "{:#}",
+            merge_manifests(&[manifest(&[Target::Native], 5), other]).unwrap_err()
+        );
+        assert!(e.contains("not written by `dist`"), "{e}");
+        let mut other = manifest(&[Target::Docker], 5);
+        other.targets[0].binary_sha256 = "f".repeat(64);
+        let e = format!(
+            "{:#}",
+            merge_manifests(&[manifest(&[Target::Native], 5), other]).unwrap_err()
+        );
+        assert!(e.contains("another binary"), "{e}");
         let mut other = manifest(&[Target::Docker], 5);
         other.version = "v2.0.0".into();
         assert!(merge_manifests(&[manifest(&[Target::Native], 5), other]).is_err());

@@ -131,31 +131,37 @@ pub fn init_out_root(out: &Path) -> Result<()> {
 /// Absolute, normalised path without requiring it to exist (symlinks in existing
 /// ancestors are resolved, so `dist -> /` tricks are caught).
 pub fn absolute(p: &Path) -> Result<PathBuf> {
+    use std::path::Component;
     let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {
         std::env::current_dir()?.join(p)
     };
-    let mut existing = joined.as_path();
-    let mut tail = Vec::new();
-    while !existing.exists() {
-        tail.push(existing.file_name().map(|s| s.to_os_string()));
-        existing = match existing.parent() {
-            Some(p) => p,
-            None => break,
-        };
-    }
-    let mut out = fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
-    for comp in tail.into_iter().rev() {
+    // Lexical normalisation first, so `..` is never lost: the result is the one path both
+    // the safety checks and every later write use (callers must use it, not `p`).
+    let mut lexical = PathBuf::new();
+    for comp in joined.components() {
         match comp {
-            Some(c) if c == ".." => {
-                out.pop();
+            Component::ParentDir => {
+                lexical.pop();
             }
-            Some(c) if c == "." => {}
-            Some(c) => out.push(c),
-            None => {}
+            Component::CurDir => {}
+            c => lexical.push(c.as_os_str()),
         }
     }
+    let mut existing = lexical.as_path();
+    let mut tail = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                tail.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut out = fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
+    out.extend(tail.into_iter().rev());
     Ok(out)
 }
 
@@ -233,8 +239,19 @@ pub fn clean_stale(dir: &Path) -> Result<()> {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
+        let path = entry.path();
+        // A run killed between the two renames of `replace_dir` leaves the previous
+        // output only as `.old-<name>-<pid>`: put it back instead of deleting it.
+        if let Some(original) = retired_name(&name) {
+            let dest = dir.join(original);
+            if !dest.exists() {
+                fs::rename(&path, &dest).with_context(|| {
+                    format!("cannot restore {} to {}", path.display(), dest.display())
+                })?;
+                continue;
+            }
+        }
         if name.starts_with(TMP_PREFIX) || name.starts_with(OLD_PREFIX) {
-            let path = entry.path();
             let res = if entry.file_type()?.is_dir() {
                 fs::remove_dir_all(&path)
             } else {
@@ -244,6 +261,13 @@ pub fn clean_stale(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `.old-<name>-<pid>` -> `<name>`.
+fn retired_name(entry: &str) -> Option<&str> {
+    let rest = entry.strip_prefix(OLD_PREFIX)?;
+    let (name, pid) = rest.rsplit_once('-')?;
+    (!name.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())).then_some(name)
 }
 
 #[cfg(test)]
@@ -291,6 +315,37 @@ mod tests {
         fs::create_dir(t.path().join(".tmp-x-1")).unwrap();
         clean_stale(t.path()).unwrap();
         assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_retired_folder_without_its_successor_is_restored() {
+        let t = tempfile::tempdir().unwrap();
+        fs::create_dir(t.path().join(".old-v1.0.0-4242")).unwrap();
+        fs::write(t.path().join(".old-v1.0.0-4242/keep"), "x").unwrap();
+        fs::create_dir(t.path().join("v2.0.0")).unwrap();
+        fs::create_dir(t.path().join(".old-v2.0.0-7")).unwrap();
+        clean_stale(t.path()).unwrap();
+        assert!(t.path().join("v1.0.0/keep").exists(), "restored");
+        assert!(
+            !t.path().join(".old-v2.0.0-7").exists(),
+            "superseded: removed"
+        );
+        assert_eq!(retired_name(".old-v1.0.0-rc.1-12"), Some("v1.0.0-rc.1"));
+        assert_eq!(retired_name(".old-x"), None);
+    }
+
+    #[test]
+    fn absolute_keeps_parent_components() {
+        let t = tempfile::tempdir().unwrap();
+        let base = fs::canonicalize(t.path()).unwrap();
+        assert_eq!(
+            absolute(&base.join("nx/../../victim")).unwrap(),
+            base.parent().unwrap().join("victim")
+        );
+        assert_eq!(
+            absolute(&base.join("a/./b/../c")).unwrap(),
+            base.join("a/c")
+        );
     }
 
     #[test]

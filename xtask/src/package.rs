@@ -435,7 +435,7 @@ pub fn sums_file(files: &[PlannedFile], binary_sha256: &str) -> Result<String> {
     }
     for f in files {
         if let Content::Symlink(to) = &f.content {
-            let resolved = resolve_link(&f.dest, to);
+            let resolved = resolve_link(&f.dest, to).unwrap_or_default();
             let h = hashes
                 .get(resolved.as_str())
                 .with_context(|| {
@@ -451,20 +451,34 @@ pub fn sums_file(files: &[PlannedFile], binary_sha256: &str) -> Result<String> {
     Ok(hashes.iter().map(|(p, h)| format!("{h}  {p}\n")).collect())
 }
 
-/// Joins a relative link target onto the link's folder, folding `.` and `..`.
-pub fn resolve_link(link: &str, to: &str) -> String {
+/// Joins a relative link target onto the link's folder, folding `.` and `..`; `None` when
+/// the target is absolute or climbs above the package root (it points outside).
+pub fn resolve_link(link: &str, to: &str) -> Option<String> {
+    if to.starts_with('/') {
+        return None;
+    }
     let mut parts: Vec<&str> = link.split('/').collect();
     parts.pop();
     for comp in to.split('/') {
         match comp {
             "" | "." => {}
             ".." => {
-                parts.pop();
+                parts.pop()?;
             }
             c => parts.push(c),
         }
     }
-    parts.join("/")
+    Some(parts.join("/"))
+}
+
+/// A relative package path with no empty, `.` or `..` component (so it cannot leave the
+/// package, and two spellings cannot name one file).
+pub fn is_plain_rel(rel: &str) -> bool {
+    !rel.is_empty()
+        && !rel.starts_with('/')
+        && rel
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
 /// Reads every file below `dir` (sorted, relative paths with `/`). Sockets, FIFOs and

@@ -51,10 +51,12 @@ impl Project {
 
     /// The output root: `--out` when given, else `dist.dir` below the repository.
     pub fn out_root(&self, out: Option<&Path>) -> PathBuf {
-        match out {
-            Some(o) => fsx::absolute(o).unwrap_or_else(|_| o.to_path_buf()),
+        // Always the normalised absolute path: the one `prepare_out` checks is the one used.
+        let raw = match out {
+            Some(o) => o.to_path_buf(),
             None => self.root.join(&self.cfg.dist.dir),
-        }
+        };
+        fsx::absolute(&raw).unwrap_or(raw)
     }
 
     /// Checks the output root, creates it with its marker and takes the lock.
@@ -77,8 +79,8 @@ impl Project {
             .is_some_and(|top| top == self.root)
     }
 
-    /// `HEAD`'s commit id, with `-dirty` when tracked files differ from it; `unknown`
-    /// outside a git checkout.
+    /// `HEAD`'s commit id, with `-dirty` when the packaged sources (`common/`, `targets/`,
+    /// `packaging/`, untracked files included) differ from it; `unknown` outside git.
     pub fn git_revision(&self) -> String {
         if !self.is_git_root() {
             return "unknown".into();
@@ -93,7 +95,7 @@ impl Project {
         };
         let dirty = cmd!(
             self.sh,
-            "git -C {root} status --porcelain --untracked-files=no"
+            "git -C {root} status --porcelain -- common targets packaging"
         )
         .quiet()
         .ignore_stderr()

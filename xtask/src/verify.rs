@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use crate::{
     dist::{self, DistArgs, DistManifest, RELEASE_MANIFEST, RELEASE_SUMS},
     hash,
-    package::{resolve_link, BinarySource, BUILD_MANIFEST, SUMS_FILE},
+    package::{is_plain_rel, resolve_link, BinarySource, BUILD_MANIFEST, SUMS_FILE},
     project::Project,
     BinaryArgs,
 };
@@ -129,16 +129,33 @@ fn check_sidecar(archive: &Path, report: &mut Report) -> Result<()> {
     if !side.is_file() {
         return Ok(());
     }
+    report.checked += 1;
+    let name = archive
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lines = read_sums(&side)?;
+    // Exactly one line naming this archive: an empty or foreign sidecar proves nothing.
+    let [(listed, expected)] = lines.as_slice() else {
+        report.problem(format!(
+            "CORRUPT {}: expected one line `<sha256>  {name}`",
+            side.display()
+        ));
+        return Ok(());
+    };
+    if *listed != name {
+        report.problem(format!(
+            "CORRUPT {}: names {listed}, not {name}",
+            side.display()
+        ));
+    }
     let (actual, _) = hash::sha256_file(archive)?;
-    for (_, expected) in read_sums(&side)? {
-        report.checked += 1;
-        if expected != actual {
-            report.problem(format!(
-                "MODIFIED {} (does not match {})",
-                archive.display(),
-                side.display()
-            ));
-        }
+    if *expected != actual {
+        report.problem(format!(
+            "MODIFIED {} (does not match {})",
+            archive.display(),
+            side.display()
+        ));
     }
     Ok(())
 }
@@ -151,7 +168,18 @@ fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
     .with_context(|| format!("malformed {}", dir.join(RELEASE_MANIFEST).display()))?;
     let sums_path = dir.join(RELEASE_SUMS);
     let sums: BTreeMap<String, String> = if sums_path.is_file() {
-        read_sums(&sums_path)?.into_iter().collect()
+        let lines = read_sums(&sums_path)?;
+        let mut map = BTreeMap::new();
+        for (name, h) in lines {
+            if !is_plain_rel(&name) || name.contains('/') {
+                report.problem(format!(
+                    "CORRUPT {RELEASE_SUMS}: {name:?} is not a file name of this folder"
+                ));
+            } else if map.insert(name.clone(), h).is_some() {
+                report.problem(format!("CORRUPT {RELEASE_SUMS}: {name} is listed twice"));
+            }
+        }
+        map
     } else {
         report.problem(format!("MISSING {}", sums_path.display()));
         BTreeMap::new()
@@ -240,12 +268,32 @@ struct Scan {
     build_manifest: Option<Vec<u8>>,
 }
 
+/// Upper bound for the archive's own `SHA256SUMS` and `build-manifest.json`.
+const SMALL_FILE_CAP: u64 = 1 << 20;
+
+/// Entries are canonical, as `dist` writes them: owned by 0:0, folders and links 0755,
+/// files 0644 or 0755. Anything else (setuid bits, other owners) was not made by `dist`.
+fn check_header(full: &str, h: &tar::Header, is_dir: bool) -> Result<()> {
+    let (uid, gid, mode) = (h.uid()?, h.gid()?, h.mode()?);
+    let ty = h.entry_type();
+    let mode_ok = if is_dir || ty.is_symlink() {
+        mode == 0o755
+    } else {
+        mode == 0o644 || mode == 0o755
+    };
+    if uid != 0 || gid != 0 || !mode_ok {
+        bail!("entry {full} has owner {uid}:{gid} and mode {mode:o}: not a canonical entry (0:0, 0644/0755)");
+    }
+    Ok(())
+}
+
 fn scan_archive(path: &Path) -> Result<Scan> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let decoder =
         zstd::stream::read::Decoder::new(BufReader::new(file)).context("not a zstd stream")?;
     let mut ar = tar::Archive::new(decoder);
     let mut top: Option<String> = None;
+    let mut seen = std::collections::BTreeSet::new();
     let mut scan = Scan {
         files: BTreeMap::new(),
         links: BTreeMap::new(),
@@ -267,9 +315,17 @@ fn scan_archive(path: &Path) -> Result<Scan> {
             _ => {}
         }
         if rel.is_empty() {
+            check_header(&full, entry.header(), true)?;
             continue;
         }
+        if !is_plain_rel(rel) {
+            bail!("entry {full} has an empty, `.` or `..` path component");
+        }
+        if !seen.insert(rel.to_string()) {
+            bail!("entry {full} appears twice (extraction would keep the later one)");
+        }
         let ty = entry.header().entry_type();
+        check_header(&full, entry.header(), ty.is_dir())?;
         if ty.is_dir() {
             continue;
         } else if ty.is_symlink() {
@@ -277,9 +333,17 @@ fn scan_archive(path: &Path) -> Result<Scan> {
                 .link_name()?
                 .map(|l| l.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            if resolve_link(rel, &to).is_none() {
+                bail!("entry {full} is a link to {to}, outside the package");
+            }
             scan.links.insert(rel.to_string(), to);
         } else if ty.is_file() {
             if rel == SUMS_FILE || rel == BUILD_MANIFEST {
+                // Small by nature; a cap keeps a crafted archive from exhausting memory.
+                let size = entry.header().size().context("bad entry size")?;
+                if size > SMALL_FILE_CAP {
+                    bail!("entry {full} is {size} bytes; a real one is a few KiB");
+                }
                 let mut buf = Vec::new();
                 entry
                     .read_to_end(&mut buf)
@@ -316,7 +380,7 @@ fn compare_with_sums(archive: &str, scan: &Scan, report: &mut Report) {
     };
     let mut actual = scan.files.clone();
     for (link, to) in &scan.links {
-        if let Some(h) = scan.files.get(&resolve_link(link, to)) {
+        if let Some(h) = resolve_link(link, to).and_then(|r| scan.files.get(&r)) {
             actual.insert(link.clone(), h.clone());
         } else {
             actual.insert(link.clone(), String::new());
@@ -325,7 +389,11 @@ fn compare_with_sums(archive: &str, scan: &Scan, report: &mut Report) {
     let mut seen = std::collections::BTreeSet::new();
     for (name, expected) in &listed {
         report.checked += 1;
-        seen.insert(name.as_str());
+        if !seen.insert(name.as_str()) {
+            report.problem(format!(
+                "CORRUPT {archive}: {name} is listed twice in its {SUMS_FILE}"
+            ));
+        }
         match actual.get(name) {
             None => report.problem(format!("MISSING {archive}: {name}")),
             Some(h) if h != expected => report.problem(format!("MODIFIED {archive}: {name}")),
@@ -373,13 +441,36 @@ pub fn verify_package_dir(dir: &Path, report: &mut Report) -> Result<()> {
     let place = dir.display().to_string();
     let listed = read_sums(&dir.join(SUMS_FILE))?;
     let mut seen = std::collections::BTreeSet::new();
+    let canonical_dir =
+        fs::canonicalize(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
     for (name, expected) in &listed {
         report.checked += 1;
-        seen.insert(name.clone());
+        if !is_plain_rel(name) {
+            report.problem(format!(
+                "CORRUPT {place}: {SUMS_FILE} lists {name:?}, a path outside the package"
+            ));
+            continue;
+        }
+        if !seen.insert(name.clone()) {
+            report.problem(format!(
+                "CORRUPT {place}: {name} is listed twice in {SUMS_FILE}"
+            ));
+        }
         let p = dir.join(name);
-        if !p.exists() {
+        if fs::symlink_metadata(&p).is_err() {
             report.problem(format!("MISSING {place}: {name}"));
             continue;
+        }
+        // Whatever the path resolves to must be inside the package, or the hash would
+        // vouch for a file the package does not contain.
+        match fs::canonicalize(&p) {
+            Ok(real) if real.starts_with(&canonical_dir) => {}
+            _ => {
+                report.problem(format!(
+                    "MODIFIED {place}: {name} resolves outside the package"
+                ));
+                continue;
+            }
         }
         let (h, _) = hash::sha256_file(&p)?;
         if &h != expected {

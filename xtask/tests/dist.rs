@@ -724,3 +724,188 @@ fn merged_per_target_outputs_equal_a_single_dist() {
         "{err}"
     );
 }
+
+/// Rewrites the archive at `path`: every original entry (through `keep`, which may alter
+/// the header or drop the entry), then `extra` entries as (header, data).
+fn rewrite_archive(
+    path: &Path,
+    keep: impl Fn(&mut tar::Header) -> bool,
+    extra: Vec<(tar::Header, Vec<u8>)>,
+) {
+    use std::io::Read;
+    let raw = zstd::decode_all(&fs::read(path).unwrap()[..]).unwrap();
+    let mut out = tar::Builder::new(Vec::new());
+    let mut ar = tar::Archive::new(&raw[..]);
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let mut h = e.header().clone();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        if keep(&mut h) {
+            h.set_cksum();
+            out.append(&h, &data[..]).unwrap();
+        }
+    }
+    for (mut h, data) in extra {
+        h.set_cksum();
+        out.append(&h, &data[..]).unwrap();
+    }
+    let tar = out.into_inner().unwrap();
+    fs::write(path, zstd::encode_all(&tar[..], 3).unwrap()).unwrap();
+}
+
+/// A raw GNU header with `name` written as is (bypassing the tar crate's path checks).
+fn raw_header(name: &str, ty: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+    h.set_entry_type(ty);
+    h.set_mode(mode);
+    h.set_size(size);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h
+}
+
+/// Alters an archive in place.
+type Craft<'a> = Box<dyn Fn(&Path) + 'a>;
+
+#[test]
+fn verify_rejects_crafted_archives_and_folders() {
+    let fx = Fixture::new();
+    ok(fx
+        .dist_cmd(&fx.out(), sample_binary())
+        .args(["--target", "native"]));
+    let v = fx.out().join(config_version());
+    let good = find_archive(&v, ".tar.zst");
+    let top = format!("orangescrum-{}-native", config_version());
+    let scratch = fx._tmp.path().join("crafted");
+    fs::create_dir(&scratch).unwrap();
+    let cases: Vec<(&str, Craft, &str)> = vec![
+        (
+            "binary replaced by a later link escaping the package",
+            Box::new(|p: &Path| {
+                let mut h = raw_header(
+                    &format!("{top}/bin/orangescrum"),
+                    tar::EntryType::Symlink,
+                    0o755,
+                    0,
+                );
+                h.set_link_name("../../../../tmp/evil").unwrap();
+                rewrite_archive(p, |_| true, vec![(h, Vec::new())]);
+            }),
+            "appears twice",
+        ),
+        (
+            "a `..` entry",
+            Box::new(|p: &Path| {
+                let h = raw_header(
+                    &format!("{top}/../evil.sh"),
+                    tar::EntryType::Regular,
+                    0o755,
+                    3,
+                );
+                rewrite_archive(p, |_| true, vec![(h, b"hi\n".to_vec())]);
+            }),
+            "component",
+        ),
+        (
+            "a setuid binary owned by another user",
+            Box::new(|p: &Path| {
+                rewrite_archive(
+                    p,
+                    |h| {
+                        if h.path().unwrap().ends_with("bin/orangescrum") {
+                            h.set_mode(0o4777);
+                            h.set_uid(1000);
+                        }
+                        true
+                    },
+                    vec![],
+                )
+            }),
+            "not a canonical entry",
+        ),
+        (
+            "an oversized inner SHA256SUMS",
+            Box::new(|p: &Path| {
+                rewrite_archive(
+                    p,
+                    |h| !h.path().unwrap().ends_with("SHA256SUMS"),
+                    vec![(
+                        raw_header(
+                            &format!("{top}/SHA256SUMS"),
+                            tar::EntryType::Regular,
+                            0o644,
+                            2 << 20,
+                        ),
+                        vec![b'0'; 2 << 20],
+                    )],
+                )
+            }),
+            "a real one is a few KiB",
+        ),
+    ];
+    for (what, craft, expect) in cases {
+        let p = scratch.join(good.file_name().unwrap());
+        fs::copy(&good, &p).unwrap();
+        craft(&p);
+        let err = fails(fx.xtask().arg("verify").arg(&p));
+        assert!(
+            err.contains("CORRUPT") && err.contains(expect),
+            "{what}: {err}"
+        );
+    }
+
+    // Release level: a duplicated SHA256SUMS line, an empty sidecar.
+    let sums = fs::read_to_string(v.join("SHA256SUMS")).unwrap();
+    let name = sums.split_once("  ").unwrap().1.trim().to_string();
+    fs::write(
+        v.join("SHA256SUMS"),
+        format!("{}  {name}\n{sums}", "0".repeat(64)),
+    )
+    .unwrap();
+    let err = fails(fx.xtask().arg("verify").arg(&v));
+    assert!(err.contains("listed twice"), "{err}");
+    fs::write(v.join("SHA256SUMS"), &sums).unwrap();
+    let side = v.join(format!("{name}.sha256"));
+    let side_text = fs::read(&side).unwrap();
+    fs::write(&side, "").unwrap();
+    let err = fails(fx.xtask().arg("verify").arg(&v));
+    assert!(err.contains("expected one line"), "{err}");
+    fs::write(&side, side_text).unwrap();
+    ok(fx.xtask().arg("verify").arg(&v));
+
+    // Extracted folder: a listed path outside it, a file swapped for a link to an
+    // identical copy outside.
+    let x = fx._tmp.path().join("x");
+    fs::create_dir(&x).unwrap();
+    ok(Command::new("tar")
+        .args(["--zstd", "-xf"])
+        .arg(&good)
+        .arg("-C")
+        .arg(&x));
+    let pkg = x.join(&top);
+    let sums_path = pkg.join("SHA256SUMS");
+    let pkg_sums = fs::read_to_string(&sums_path).unwrap();
+    let hostname =
+        String::from_utf8(ok(Command::new("sha256sum").arg("/etc/hostname")).stdout).unwrap();
+    let h = hostname.split_whitespace().next().unwrap();
+    fs::write(
+        &sums_path,
+        format!("{pkg_sums}{h}  ../../../../../../../../etc/hostname\n"),
+    )
+    .unwrap();
+    let err = fails(fx.xtask().arg("verify").arg(&pkg));
+    assert!(err.contains("outside the package"), "{err}");
+    fs::write(&sums_path, &pkg_sums).unwrap();
+    let outside = fx._tmp.path().join("outside-copy");
+    fs::copy(pkg.join("README.md"), &outside).unwrap();
+    fs::remove_file(pkg.join("README.md")).unwrap();
+    std::os::unix::fs::symlink(&outside, pkg.join("README.md")).unwrap();
+    let err = fails(fx.xtask().arg("verify").arg(&pkg));
+    assert!(
+        err.contains("README.md resolves outside the package"),
+        "{err}"
+    );
+}

@@ -417,3 +417,18 @@ fn help_explains_every_flag() {
         assert!(dist.contains(word), "dist --help lacks {word}:\n{dist}");
     }
 }
+
+#[test]
+fn untracked_packaged_files_mark_the_revision_dirty() {
+    let fx = Fixture::new();
+    fs::write(fx.root.join("common/docs/UNTRACKED.md"), "not committed\n").unwrap();
+    let v = package_all(&fx);
+    assert!(v.join("docker/docs/UNTRACKED.md").exists());
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(v.join("docker/build-manifest.json")).unwrap()).unwrap();
+    let rev = m["git_revision"].as_str().unwrap();
+    assert!(
+        rev.ends_with("-dirty"),
+        "an untracked packaged file makes the tree dirty: {rev}"
+    );
+}

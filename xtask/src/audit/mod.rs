@@ -275,7 +275,7 @@ impl Package {
         for _ in 0..8 {
             let f = self.files.get(&rel)?;
             match &f.kind {
-                FileKind::Symlink(to) => rel = crate::package::resolve_link(&rel, to),
+                FileKind::Symlink(to) => rel = crate::package::resolve_link(&rel, to)?,
                 _ => return Some(f),
             }
         }
