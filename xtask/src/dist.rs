@@ -164,9 +164,9 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
     let cache = out_root.join(CACHE_DIR);
     let frame = binary_frame(&cache, &mut binary, &meta, params, args.no_cache)?;
     let version = &cfg.release.version;
-    let staging = fsx::staging_path(&out_root, version);
-    let result = (|| -> Result<DistManifest> {
-        fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+    let dest = out_root.join(version);
+    let manifest = fsx::publish_dir(&dest, |staging| -> Result<DistManifest> {
+        fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
         // Package folders are only a step towards the archives: they live in a scratch
         // folder, with the binary hard-linked rather than copied, and are removed after.
         let scratch = staging.join(".packages");
@@ -239,27 +239,31 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
             libzstd: zstd::zstd_safe::version_string().to_string(),
             targets: entries,
         };
-        write_release_files(&staging, &manifest)?;
+        write_release_files(staging, &manifest)?;
         Ok(manifest)
-    })();
-    let manifest = match result {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
-    let dest = out_root.join(version);
-    fsx::replace_dir(&staging, &dest)?;
-    prune(&out_root, version, cfg.dist.keep_versions)?;
-    note(format!(
+    })?;
+    let done = format!(
         "release {version} ready in {} ({:.2} s)",
         dest.display(),
         started.elapsed().as_secs_f64()
-    ));
-    if args.json {
+    );
+    finish_release(proj, &out_root, &manifest, args.json, &done)
+}
+
+/// After a release folder is in place: prunes old versions, reports, prints the
+/// manifest for `--json`.
+fn finish_release(
+    proj: &Project,
+    out_root: &Path,
+    manifest: &DistManifest,
+    json: bool,
+    done: &str,
+) -> Result<()> {
+    prune(out_root, &manifest.version, proj.cfg.dist.keep_versions)?;
+    note(done);
+    if json {
         io::stdout()
-            .write_all(&manifest_json(&manifest)?)
+            .write_all(&manifest_json(manifest)?)
             .context("writing to stdout")?;
     }
     Ok(())
@@ -389,9 +393,9 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
     let out_root = proj.out_root(args.out.as_deref());
     let _lock = proj.prepare_out(&out_root)?;
     fsx::clean_stale(&out_root)?;
-    let staging = fsx::staging_path(&out_root, version);
-    let result = (|| -> Result<()> {
-        fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+    let dest = out_root.join(version);
+    fsx::publish_dir(&dest, |staging| {
+        fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
         for (src, t) in sources.iter().zip(parts.iter().flat_map(|p| &p.targets)) {
             fsx::copy_file(src, &staging.join(&t.archive), 0o644)?;
             fsx::write_file(
@@ -400,26 +404,14 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
                 0o644,
             )?;
         }
-        write_release_files(&staging, &merged)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    let dest = out_root.join(version);
-    fsx::replace_dir(&staging, &dest)?;
-    prune(&out_root, version, proj.cfg.dist.keep_versions)?;
-    note(format!(
+        write_release_files(staging, &merged)
+    })?;
+    let done = format!(
         "merged {} target(s) into {}",
         merged.targets.len(),
         dest.display()
-    ));
-    if args.json {
-        io::stdout()
-            .write_all(&manifest_json(&merged)?)
-            .context("writing to stdout")?;
-    }
-    Ok(())
+    );
+    finish_release(proj, &out_root, &merged, args.json, &done)
 }
 
 /// Writes `SHA256SUMS` and `dist-manifest.json` for `manifest` into `dir`.

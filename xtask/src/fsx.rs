@@ -229,6 +229,28 @@ pub fn replace_dir(staged: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Builds a new version of the folder `dest` and swaps it in: `build` gets a fresh staging
+/// path beside `dest` (which it creates), the staging is removed if `build` fails, and
+/// [`replace_dir`] moves it into place if it succeeds. The one way outputs are published.
+pub fn publish_dir<T>(dest: &Path, build: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let parent = dest.parent().context("destination has no parent")?;
+    let name = dest
+        .file_name()
+        .context("destination has no name")?
+        .to_string_lossy();
+    let staged = staging_path(parent, &name);
+    match build(&staged) {
+        Ok(value) => {
+            replace_dir(&staged, dest)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staged);
+            Err(e)
+        }
+    }
+}
+
 /// Removes staging and retired entries (`.tmp-*`, `.old-*`) left in `dir` by an
 /// interrupted run. Called under the lock, so no live run owns them.
 pub fn clean_stale(dir: &Path) -> Result<()> {

@@ -630,23 +630,21 @@ pub fn run(
         .with_context(|| format!("cannot create {}", version_dir.display()))?;
     fsx::clean_stale(&version_dir)?;
     for &target in targets {
-        let staged = fsx::staging_path(&version_dir, target.name());
-        let result = assemble(
-            &proj.root,
-            &proj.cfg,
-            target,
-            &binary,
-            &git_revision,
-            &staged,
-            BinaryPlacement::Copy,
-        );
-        let result = result.and_then(|_| audit_or_fail(target, &staged));
-        if let Err(e) = result {
-            let _ = fs::remove_dir_all(&staged);
-            return Err(e.context(format!("assembling the {target} package")));
-        }
         let dest = version_dir.join(target.name());
-        fsx::replace_dir(&staged, &dest)?;
+        fsx::publish_dir(&dest, |staged| {
+            let placement = BinaryPlacement::Copy;
+            assemble(
+                &proj.root,
+                &proj.cfg,
+                target,
+                &binary,
+                &git_revision,
+                staged,
+                placement,
+            )?;
+            audit_or_fail(target, staged)
+        })
+        .with_context(|| format!("assembling the {target} package"))?;
         note(format!(
             "{target}: package ready in {} (binary: {}, {})",
             dest.display(),

@@ -83,11 +83,10 @@ fn reproducible_across_umask_and_extra_mode_bits() {
     }
     let out = fx.out();
     let cmd = fx.dist_cmd(&out, sample_binary());
-    let mut sh = Command::new("sh");
-    sh.args(["-c", "umask 002 && exec \"$@\"", "sh"])
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    ok(&mut sh);
+    ok(&mut wrapped(
+        &["sh", "-c", "umask 002 && exec \"$@\"", "sh"],
+        &cmd,
+    ));
     assert_same(
         &a,
         &release_files(&out.join(config_version())),
