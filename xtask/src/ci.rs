@@ -23,6 +23,8 @@ pub struct VersionArgs {
 pub fn version(proj: &Project, args: &VersionArgs) -> Result<()> {
     let v = &proj.cfg.release.version;
     if let Some(tag) = &args.check {
+        crate::version::ReleaseVersion::parse(tag)
+            .with_context(|| format!("release tag {tag:?}: tag releases as v<semver>, e.g. {v}"))?;
         if tag != v {
             bail!(
                 "tag {tag} does not match release.version = {v} in packaging/release.toml: bump the version in that file (and commit) or tag {v}"

@@ -18,11 +18,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     archive::{self, TarZstWriter, ZstdParams},
-    config::{is_safe_name, is_version},
+    config::is_safe_name,
     fsx,
     hash::{self, HashingWriter},
     package::{self, note, BinaryInfo, Target, CACHE_DIR},
     project::{self, Project},
+    version::{self, is_version, ReleaseVersion},
     BinaryArgs,
 };
 
@@ -673,20 +674,10 @@ pub fn prune(out_root: &Path, current: &str, keep: usize) -> Result<Vec<String>>
     Ok(removed)
 }
 
-/// Sort key for `vX.Y.Z[-pre]`: numeric parts, then releases after their pre-releases.
-pub fn version_key(v: &str) -> (u64, u64, u64, bool, String) {
-    let rest = v.trim_start_matches('v');
-    let (core, pre) = rest
-        .split_once('-')
-        .map_or((rest, None), |(c, p)| (c, Some(p)));
-    let mut nums = core.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
-    (
-        nums.next().unwrap_or(0),
-        nums.next().unwrap_or(0),
-        nums.next().unwrap_or(0),
-        pre.is_none(),
-        pre.unwrap_or("").to_string(),
-    )
+/// Sort key for release folder names: semantic-version precedence (`v1.0.0-rc.10` after
+/// `v1.0.0-rc.9`, a release after its pre-releases); names that are not versions sort lowest.
+pub fn version_key(v: &str) -> Option<ReleaseVersion> {
+    version::order_key(v)
 }
 
 /// A reader that reports progress: a live percentage on a terminal, else nothing (the
@@ -854,6 +845,16 @@ mod tests {
         let mut v = vec!["v1.10.0", "v1.9.0", "v1.10.0-rc.1", "v2.0.0"];
         v.sort_by_key(|v| version_key(v));
         assert_eq!(v, ["v1.9.0", "v1.10.0-rc.1", "v1.10.0", "v2.0.0"]);
+
+        // Pre-release identifiers compare numerically: rc.10 is newer than rc.9, so pruning
+        // keeps it (string order would have deleted it).
+        let t = tempfile::tempdir().unwrap();
+        for d in ["v1.0.0-rc.9", "v1.0.0-rc.10", "v1.0.0-rc.2"] {
+            fs::create_dir(t.path().join(d)).unwrap();
+        }
+        let removed = prune(t.path(), "v1.0.0", 1).unwrap();
+        assert_eq!(removed, ["v1.0.0-rc.9", "v1.0.0-rc.2"]);
+        assert!(t.path().join("v1.0.0-rc.10").exists());
 
         let t = tempfile::tempdir().unwrap();
         for d in [

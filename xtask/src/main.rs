@@ -16,6 +16,7 @@ mod package;
 mod project;
 mod validate_env;
 mod verify;
+mod version;
 
 use std::{path::PathBuf, process::ExitCode};
 
