@@ -32,10 +32,6 @@ impl ReleaseVersion {
             semver,
         })
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
 }
 
 /// True when `v` is a valid release version (folder names in an output root are filtered
@@ -117,7 +113,7 @@ mod tests {
         .map(|s| ReleaseVersion::parse(s).unwrap())
         .collect();
         v.sort();
-        let names: Vec<&str> = v.iter().map(ReleaseVersion::as_str).collect();
+        let names: Vec<String> = v.iter().map(ToString::to_string).collect();
         assert_eq!(
             names,
             [
