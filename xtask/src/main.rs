@@ -125,6 +125,26 @@ impl BinaryArgs {
     }
 }
 
+impl Task {
+    /// The `--set`s given after the task name. Exhaustive on purpose: a new task must say
+    /// whether it takes configuration overrides, or they would be dropped silently.
+    fn sets(&self) -> &[String] {
+        match self {
+            Task::Package(a) => &a.sets.sets,
+            Task::Dist(a) => &a.sets.sets,
+            Task::Verify(a) => &a.sets.sets,
+            Task::Build(a) => &a.sets.sets,
+            Task::Deploy(a) => &a.sets.sets,
+            Task::Audit(a) => &a.sets.sets,
+            Task::ValidateEnv(_)
+            | Task::Ci
+            | Task::Version(_)
+            | Task::Bench(_)
+            | Task::BenchRun(_) => &[],
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -138,15 +158,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut sets = cli.sets.sets;
-    sets.extend(match &cli.task {
-        Task::Package(a) => a.sets.sets.clone(),
-        Task::Dist(a) => a.sets.sets.clone(),
-        Task::Verify(a) => a.sets.sets.clone(),
-        Task::Build(a) => a.sets.sets.clone(),
-        Task::Deploy(a) => a.sets.sets.clone(),
-        Task::Audit(a) => a.sets.sets.clone(),
-        _ => Vec::new(),
-    });
+    sets.extend_from_slice(cli.task.sets());
     let proj = Project::load(cli.root, &sets)?;
     match cli.task {
         Task::Package(a) => {
