@@ -279,9 +279,9 @@ pub fn run_one(proj: &Project, args: &BenchRunArgs) -> Result<()> {
             } else {
                 dist::run(proj, &dist_args)?;
             }
-            let m: dist::DistManifest = serde_json::from_slice(&std::fs::read(
-                work.join("ours").join(version).join(dist::RELEASE_MANIFEST),
-            )?)?;
+            let m: dist::DistManifest = crate::manifest::read(
+                &work.join("ours").join(version).join(dist::RELEASE_MANIFEST),
+            )?;
             m.targets.iter().map(|t| t.size).sum()
         }
         other => bail!("unknown pipeline {other}"),

@@ -14,13 +14,13 @@ use std::{
 };
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 
 use crate::{
     archive::{self, TarZstWriter, ZstdParams},
     config::is_safe_name,
     fsx,
     hash::{self, HashingWriter},
+    manifest,
     package::{self, note, BinaryInfo, Target, CACHE_DIR},
     project::{self, Project},
     version::{self, is_version, ReleaseVersion},
@@ -28,7 +28,7 @@ use crate::{
 };
 
 pub const RELEASE_SUMS: &str = "SHA256SUMS";
-pub const RELEASE_MANIFEST: &str = "dist-manifest.json";
+pub use crate::manifest::{DistManifest, TargetEntry, RELEASE_MANIFEST};
 
 #[derive(clap::Args, Clone, Default)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -80,31 +80,6 @@ pub struct MergeArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DistManifest {
-    pub app: String,
-    pub version: String,
-    pub git_revision: String,
-    pub source_date_epoch: u64,
-    pub zstd_level: i32,
-    pub libzstd: String,
-    pub targets: Vec<TargetEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetEntry {
-    pub target: Target,
-    pub archive: String,
-    pub size: u64,
-    pub sha256: String,
-    pub files: usize,
-    pub arch: String,
-    pub binary_sha256: String,
-    pub binary_source: String,
-}
-
 /// `<app>-<version>-<target>`: the archive's top-level folder.
 pub fn top_folder(app: &str, version: &str, target: Target) -> String {
     format!("{app}-{version}-{target}")
@@ -131,9 +106,7 @@ pub fn release_sums(entries: &[TargetEntry]) -> String {
 }
 
 pub fn manifest_json(m: &DistManifest) -> Result<Vec<u8>> {
-    let mut v = serde_json::to_vec_pretty(m).context("serialising dist-manifest.json")?;
-    v.push(b'\n');
-    Ok(v)
+    manifest::to_json(m, RELEASE_MANIFEST)
 }
 
 pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
@@ -354,10 +327,7 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
     for input in &args.inputs {
         let dir = release_dir(input, version)?;
         let path = dir.join(RELEASE_MANIFEST);
-        let m: DistManifest = serde_json::from_slice(
-            &fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?,
-        )
-        .with_context(|| format!("malformed {}", path.display()))?;
+        let m: DistManifest = manifest::read(&path)?;
         for t in &m.targets {
             if t.archive != archive_name(&m.app, &m.version, t.target, &t.arch)
                 || !is_safe_name(&t.arch)

@@ -12,6 +12,7 @@ mod dist;
 mod elf;
 mod fsx;
 mod hash;
+mod manifest;
 mod package;
 mod project;
 mod validate_env;

@@ -17,13 +17,14 @@ use serde::Serialize;
 use crate::{
     config::{Config, INSTALL_TIME_PLACEHOLDERS},
     fsx, hash,
+    manifest::{self, BuildManifest, ManifestBinary},
     project::{BinaryChoice, Project},
 };
 
 /// Name of the per-package checksum file (`sha256sum -c` format).
 pub const SUMS_FILE: &str = "SHA256SUMS";
 /// Name of the per-package build manifest.
-pub const BUILD_MANIFEST: &str = "build-manifest.json";
+pub use crate::manifest::BUILD_MANIFEST;
 
 #[derive(
     Debug,
@@ -131,28 +132,6 @@ pub enum Content {
     Binary,
     /// A relative symbolic link.
     Symlink(String),
-}
-
-/// Contents of `build-manifest.json`.
-#[derive(Debug, Serialize)]
-pub struct BuildManifest<'a> {
-    pub app: &'a str,
-    pub version: &'a str,
-    pub target: Target,
-    pub git_revision: &'a str,
-    pub frankenphp_version: &'a str,
-    pub php_version: &'a str,
-    pub php_extensions: &'a [String],
-    pub binary: ManifestBinary<'a>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ManifestBinary<'a> {
-    pub path: String,
-    pub sha256: &'a str,
-    pub size: u64,
-    pub arch: &'a str,
-    pub binary_source: &'static str,
 }
 
 /// Why a file must never be packaged, or `None` when its name is fine.
@@ -364,24 +343,22 @@ pub fn plan(
     }
 
     let manifest = BuildManifest {
-        app: &cfg.release.app_name,
-        version: &cfg.release.version,
+        app: cfg.release.app_name.clone(),
+        version: cfg.release.version.clone(),
         target,
-        git_revision,
-        frankenphp_version: &cfg.frankenphp.version,
-        php_version: &cfg.frankenphp.php_version,
-        php_extensions: &cfg.frankenphp.extensions,
+        git_revision: git_revision.to_string(),
+        frankenphp_version: cfg.frankenphp.version.clone(),
+        php_version: cfg.frankenphp.php_version.clone(),
+        php_extensions: cfg.frankenphp.extensions.clone(),
         binary: ManifestBinary {
             path: binary_dest.clone(),
-            sha256: &binary.sha256,
+            sha256: binary.sha256.clone(),
             size: binary.size,
-            arch: binary.arch,
-            binary_source: binary.source.as_str(),
+            arch: binary.arch.to_string(),
+            binary_source: binary.source.as_str().to_string(),
         },
     };
-    let mut json =
-        serde_json::to_vec_pretty(&manifest).context("serialising build-manifest.json")?;
-    json.push(b'\n');
+    let json = manifest::to_json(&manifest, BUILD_MANIFEST)?;
 
     let mut out: Vec<PlannedFile> = files.into_values().map(|(f, _)| f).collect();
     out.push(PlannedFile {

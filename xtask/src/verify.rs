@@ -13,8 +13,9 @@ use std::{
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    dist::{self, DistArgs, DistManifest, RELEASE_MANIFEST, RELEASE_SUMS},
+    dist::{self, DistArgs, RELEASE_SUMS},
     hash,
+    manifest::{self, BuildManifest, DistManifest, RELEASE_MANIFEST},
     package::{is_plain_rel, resolve_link, BinarySource, BUILD_MANIFEST, SUMS_FILE},
     project::Project,
     BinaryArgs,
@@ -161,11 +162,7 @@ fn check_sidecar(archive: &Path, report: &mut Report) -> Result<()> {
 }
 
 fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
-    let manifest: DistManifest = serde_json::from_slice(
-        &fs::read(dir.join(RELEASE_MANIFEST))
-            .with_context(|| format!("cannot read {}", dir.join(RELEASE_MANIFEST).display()))?,
-    )
-    .with_context(|| format!("malformed {}", dir.join(RELEASE_MANIFEST).display()))?;
+    let manifest: DistManifest = manifest::read(&dir.join(RELEASE_MANIFEST))?;
     let sums_path = dir.join(RELEASE_SUMS);
     let sums: BTreeMap<String, String> = if sums_path.is_file() {
         let lines = read_sums(&sums_path)?;
@@ -416,17 +413,14 @@ fn check_build_manifest(
     report: &mut Report,
 ) {
     let Some(bytes) = manifest else { return };
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-        report.problem(format!("CORRUPT {place}: {BUILD_MANIFEST} is not JSON"));
-        return;
+    let m: BuildManifest = match manifest::parse(bytes, BUILD_MANIFEST) {
+        Ok(m) => m,
+        Err(e) => {
+            report.problem(format!("CORRUPT {place}: {e:#}"));
+            return;
+        }
     };
-    let (Some(path), Some(sha)) = (v["binary"]["path"].as_str(), v["binary"]["sha256"].as_str())
-    else {
-        report.problem(format!(
-            "CORRUPT {place}: {BUILD_MANIFEST} has no binary path/sha256"
-        ));
-        return;
-    };
+    let (path, sha) = (m.binary.path.as_str(), m.binary.sha256.as_str());
     match listed.iter().find(|(n, _)| n == path) {
         Some((_, h)) if h == sha => {}
         _ => report.problem(format!(
@@ -506,11 +500,7 @@ fn rebuild_and_compare(
     report: &mut Report,
 ) -> Result<()> {
     let manifest_path = release.join(RELEASE_MANIFEST);
-    let manifest: DistManifest = serde_json::from_slice(
-        &fs::read(&manifest_path)
-            .with_context(|| format!("cannot read {}", manifest_path.display()))?,
-    )
-    .with_context(|| format!("malformed {}", manifest_path.display()))?;
+    let manifest: DistManifest = manifest::read(&manifest_path)?;
     if manifest.version != proj.cfg.release.version {
         bail!(
             "the release is {} but this checkout configures {}: check out the release's commit ({}) to rebuild it",

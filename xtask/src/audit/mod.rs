@@ -36,7 +36,8 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use crate::{
-    package::{Target, BUILD_MANIFEST},
+    manifest::{self, BuildManifest, BUILD_MANIFEST},
+    package::Target,
     project::Project,
 };
 
@@ -227,8 +228,8 @@ impl Package {
     fn detect_target(&self) -> Option<Target> {
         let from_manifest = self
             .text(BUILD_MANIFEST)
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-            .and_then(|v| serde_json::from_value::<Target>(v["target"].clone()).ok());
+            .and_then(|t| manifest::parse::<BuildManifest>(t.as_bytes(), BUILD_MANIFEST).ok())
+            .map(|m| m.target);
         from_manifest.or_else(|| {
             if self.files.contains_key("Dockerfile") {
                 Some(Target::Docker)

@@ -21,7 +21,10 @@ use super::{
     systemd::{self, PREFIX},
     AuditFinding, FileKind, Package,
 };
-use crate::package::{Target, BUILD_MANIFEST};
+use crate::{
+    manifest::{self, BuildManifest, BUILD_MANIFEST},
+    package::Target,
+};
 
 pub const INCOMPLETE: &str = "package-incomplete";
 pub const MISSING: &str = "ref-missing";
@@ -174,8 +177,8 @@ fn modes(pkg: &Package, out: &mut Vec<AuditFinding>) {
     }
     let manifest = pkg
         .text(BUILD_MANIFEST)
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
-    if let Some(path) = manifest.as_ref().and_then(|v| v["binary"]["path"].as_str()) {
+        .and_then(|t| manifest::parse::<BuildManifest>(t.as_bytes(), BUILD_MANIFEST).ok());
+    if let Some(path) = manifest.as_ref().map(|m| m.binary.path.as_str()) {
         let line = pkg
             .text(BUILD_MANIFEST)
             .and_then(|t| t.lines().position(|l| l.contains("\"path\"")))
