@@ -18,8 +18,9 @@ use xshell::cmd;
 
 use crate::{
     dist::{self, DistArgs},
-    package::{self, Target},
+    package,
     project::{BinaryChoice, Project},
+    target::Target,
 };
 
 #[derive(clap::Args)]

@@ -15,6 +15,8 @@ pub const OUT_MARKER: &str = ".xtask-dist";
 /// Prefix of staging and retired folders inside the output root; always ours to delete.
 pub const TMP_PREFIX: &str = ".tmp-";
 pub const OLD_PREFIX: &str = ".old-";
+/// Folder under the output root for caches (binary hashes, compressed binary frames).
+pub const CACHE_DIR: &str = ".cache";
 
 pub fn set_mode(path: &Path, mode: u32) -> Result<()> {
     fs::set_permissions(path, fs::Permissions::from_mode(mode))
@@ -290,6 +292,36 @@ fn retired_name(entry: &str) -> Option<&str> {
     let rest = entry.strip_prefix(OLD_PREFIX)?;
     let (name, pid) = rest.rsplit_once('-')?;
     (!name.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())).then_some(name)
+}
+
+/// Joins a relative link target onto the link's folder, folding `.` and `..`; `None` when
+/// the target is absolute or climbs above the package root (it points outside).
+pub fn resolve_link(link: &str, to: &str) -> Option<String> {
+    if to.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for comp in to.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// A relative package path with no empty, `.` or `..` component (so it cannot leave the
+/// package, and two spellings cannot name one file).
+pub fn is_plain_rel(rel: &str) -> bool {
+    !rel.is_empty()
+        && !rel.starts_with('/')
+        && rel
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
 #[cfg(test)]

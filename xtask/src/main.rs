@@ -14,7 +14,9 @@ mod fsx;
 mod hash;
 mod manifest;
 mod package;
+mod policy;
 mod project;
+mod target;
 mod validate_env;
 mod verify;
 mod version;
@@ -23,7 +25,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::{package::Target, project::Project};
+use crate::{project::Project, target::Target};
 
 /// The OrangeScrum release pipeline: package, archive and verify the deployment targets.
 ///

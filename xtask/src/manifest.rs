@@ -8,7 +8,7 @@ use std::{fs, io::Read, path::Path};
 use anyhow::{bail, Context, Result};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::package::Target;
+use crate::target::Target;
 
 /// File name of the per-package manifest.
 pub const BUILD_MANIFEST: &str = "build-manifest.json";

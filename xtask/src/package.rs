@@ -6,13 +6,11 @@
 
 use std::{
     collections::BTreeMap,
-    fmt, fs,
-    io::Write,
+    fs,
     path::{Path, PathBuf},
 };
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
 
 use crate::{
     config::{Config, INSTALL_TIME_PLACEHOLDERS},
@@ -25,81 +23,13 @@ use crate::{
 pub const SUMS_FILE: &str = "SHA256SUMS";
 /// Name of the per-package build manifest.
 pub use crate::manifest::BUILD_MANIFEST;
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    clap::ValueEnum,
-    Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    Docker,
-    Native,
-}
-
-impl Target {
-    pub const ALL: [Target; 2] = [Target::Docker, Target::Native];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::Docker => "docker",
-            Target::Native => "native",
-        }
-    }
-
-    /// Where the application binary lives inside this target's package.
-    pub fn binary_dest(self, cfg: &Config) -> String {
-        match self {
-            Target::Docker => format!("orangescrum-app/{}", cfg.binary.name),
-            Target::Native => format!("bin/{}", cfg.binary.native_name),
-        }
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Where the binary came from, recorded in the manifests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BinarySource {
-    /// `--binary PATH`.
-    External,
-    /// The location `cargo xtask build` writes to (`binary.built_path`).
-    Built,
-    /// The stand-in server built by `--sample`.
-    Sample,
-}
-
-impl BinarySource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BinarySource::External => "external",
-            BinarySource::Built => "built",
-            BinarySource::Sample => "sample",
-        }
-    }
-}
-
-/// The application binary after it has been checked and hashed once.
-#[derive(Debug, Clone)]
-pub struct BinaryInfo {
-    pub path: PathBuf,
-    pub size: u64,
-    pub sha256: String,
-    pub arch: &'static str,
-    pub source: BinarySource,
-}
+// Moved below the tasks (see ARCHITECTURE.md); re-exported while callers move over.
+pub use crate::{
+    fsx::{resolve_link, CACHE_DIR},
+    policy::{forbidden_reason, has_private_key_block},
+    project::{note, BinaryInfo},
+    target::Target,
+};
 
 /// One source file read from `common/` or `targets/<t>/`.
 #[derive(Debug, Clone)]
@@ -132,58 +62,6 @@ pub enum Content {
     Binary,
     /// A relative symbolic link.
     Symlink(String),
-}
-
-/// Why a file must never be packaged, or `None` when its name is fine.
-pub fn forbidden_reason(rel: &str) -> Option<&'static str> {
-    let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
-    if name == ".env" || (name.starts_with(".env.") && name != ".env.example") {
-        return Some("an environment file holds real secrets; ship .env.example only");
-    }
-    if ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
-        .iter()
-        .any(|k| name.starts_with(k))
-        && !name.ends_with(".pub")
-    {
-        return Some("an SSH private key");
-    }
-    if [
-        ".pem",
-        ".key",
-        ".p12",
-        ".pfx",
-        ".jks",
-        ".keystore",
-        ".token",
-    ]
-    .iter()
-    .any(|e| name.ends_with(e))
-    {
-        return Some("a private key, certificate bundle or token file");
-    }
-    if [
-        ".npmrc",
-        ".pypirc",
-        ".netrc",
-        ".git-credentials",
-        ".htpasswd",
-        "credentials.json",
-        "token",
-    ]
-    .contains(&name.as_str())
-    {
-        return Some("a credentials file");
-    }
-    None
-}
-
-/// True when `bytes` contains a PEM private key block.
-pub fn has_private_key_block(bytes: &[u8]) -> bool {
-    let hay = String::from_utf8_lossy(bytes);
-    hay.match_indices("-----BEGIN ").any(|(i, _)| {
-        let line = hay[i..].lines().next().unwrap_or("");
-        line.contains("PRIVATE KEY-----")
-    })
 }
 
 /// Package paths end up in `SHA256SUMS` lines and shell loops: keep them plain.
@@ -428,36 +306,6 @@ pub fn sums_file(files: &[PlannedFile], binary_sha256: &str) -> Result<String> {
     Ok(hashes.iter().map(|(p, h)| format!("{h}  {p}\n")).collect())
 }
 
-/// Joins a relative link target onto the link's folder, folding `.` and `..`; `None` when
-/// the target is absolute or climbs above the package root (it points outside).
-pub fn resolve_link(link: &str, to: &str) -> Option<String> {
-    if to.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = link.split('/').collect();
-    parts.pop();
-    for comp in to.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(parts.join("/"))
-}
-
-/// A relative package path with no empty, `.` or `..` component (so it cannot leave the
-/// package, and two spellings cannot name one file).
-pub fn is_plain_rel(rel: &str) -> bool {
-    !rel.is_empty()
-        && !rel.starts_with('/')
-        && rel
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..")
-}
-
 /// Reads every file below `dir` (sorted, relative paths with `/`). Sockets, FIFOs and
 /// devices are refused: they cannot be shipped.
 pub fn read_sources(dir: &Path) -> Result<Vec<SourceFile>> {
@@ -648,17 +496,10 @@ pub fn audit_or_fail(target: Target, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Folder under the output root for caches (binary hashes, compressed binary frames).
-pub const CACHE_DIR: &str = ".cache";
-
-/// Prints a line to stderr (progress never goes to stdout, which `--json` owns).
-pub fn note(msg: impl fmt::Display) {
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::BinarySource;
 
     fn src(rel: &str, text: &str) -> SourceFile {
         SourceFile {

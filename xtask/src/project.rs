@@ -3,18 +3,19 @@
 
 use std::{
     collections::BTreeMap,
-    fs,
+    fmt, fs,
+    io::Write,
     os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
 };
 
 use anyhow::{bail, Context, Result};
+use serde::Serialize;
 use xshell::{cmd, Shell};
 
 use crate::{
     config::{Config, CONFIG_FILE},
     elf, fsx, hash,
-    package::{BinaryInfo, BinarySource},
 };
 
 pub struct Project {
@@ -285,6 +286,43 @@ pub fn remember_sha256(dir: &Path, meta: &fs::Metadata, sha: &str) -> Result<()>
     index.insert(identity(meta), sha.to_string());
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     fsx::write_atomic(&dir.join(SHA_INDEX), &serde_json::to_vec(&index)?, 0o644)
+}
+
+/// Where the binary came from, recorded in the manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BinarySource {
+    /// `--binary PATH`.
+    External,
+    /// The location `cargo xtask build` writes to (`binary.built_path`).
+    Built,
+    /// The stand-in server built by `--sample`.
+    Sample,
+}
+
+impl BinarySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinarySource::External => "external",
+            BinarySource::Built => "built",
+            BinarySource::Sample => "sample",
+        }
+    }
+}
+
+/// The application binary after it has been checked and hashed once.
+#[derive(Debug, Clone)]
+pub struct BinaryInfo {
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+    pub arch: &'static str,
+    pub source: BinarySource,
+}
+
+/// Prints a line to stderr (progress never goes to stdout, which `--json` owns).
+pub fn note(msg: impl fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
 #[cfg(test)]

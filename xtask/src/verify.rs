@@ -14,9 +14,11 @@ use anyhow::{bail, Context, Result};
 
 use crate::{
     dist::{self, DistArgs, RELEASE_SUMS},
+    fsx::{is_plain_rel, resolve_link},
     hash,
-    manifest::{self, BuildManifest, DistManifest, RELEASE_MANIFEST},
-    package::{is_plain_rel, resolve_link, BinarySource, BUILD_MANIFEST, SUMS_FILE},
+    manifest::{self, BuildManifest, DistManifest, BUILD_MANIFEST, RELEASE_MANIFEST},
+    package::SUMS_FILE,
+    project::BinarySource,
     project::Project,
     BinaryArgs,
 };

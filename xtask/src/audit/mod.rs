@@ -37,8 +37,8 @@ use serde::Serialize;
 
 use crate::{
     manifest::{self, BuildManifest, BUILD_MANIFEST},
-    package::Target,
     project::Project,
+    target::Target,
 };
 
 #[derive(clap::Args)]
@@ -276,7 +276,7 @@ impl Package {
         for _ in 0..8 {
             let f = self.files.get(&rel)?;
             match &f.kind {
-                FileKind::Symlink(to) => rel = crate::package::resolve_link(&rel, to)?,
+                FileKind::Symlink(to) => rel = crate::fsx::resolve_link(&rel, to)?,
                 _ => return Some(f),
             }
         }
@@ -469,7 +469,7 @@ fn audit_archive(archive: &Path) -> Result<Audited> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    crate::package::note(format!("audit: extracting {name}"));
+    crate::project::note(format!("audit: extracting {name}"));
     let tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
     let top = extract(archive, tmp.path())?;
     let target = Package::load(&top)?.target;

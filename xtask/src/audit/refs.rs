@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     manifest::{self, BuildManifest, BUILD_MANIFEST},
-    package::Target,
+    target::Target,
 };
 
 pub const INCOMPLETE: &str = "package-incomplete";

@@ -8,7 +8,7 @@
 //! placeholders (`CHANGE_ME`, `changeme`, `your-`, `<...>`, `example`, empty) never count.
 
 use super::{AuditFinding, FileKind, Package};
-use crate::package::{forbidden_reason, has_private_key_block};
+use crate::policy::{forbidden_reason, has_private_key_block};
 
 pub const PRIVATE_KEY: &str = "secret-private-key";
 pub const AWS_KEY: &str = "secret-aws-key";
