@@ -7,6 +7,7 @@
 //! The whole version folder is staged under a temporary name and renamed into place.
 
 use std::{
+    fmt,
     fs::{self, File},
     io::{self, BufWriter, IsTerminal, Read, Write},
     path::{Path, PathBuf},
@@ -17,13 +18,13 @@ use anyhow::{bail, Context, Result};
 
 use crate::{
     archive::{self, TarZstWriter, ZstdParams},
-    config::is_safe_name,
+    config::{is_safe_name, Config},
     fsx,
     fsx::CACHE_DIR,
     hash::{self, HashingWriter},
     manifest, package,
     project::{self, Project},
-    project::{note, BinaryInfo},
+    project::{note, BinaryInfo, BinarySource},
     target::Target,
     version::{self, is_version, ReleaseVersion},
     BinaryArgs,
@@ -55,6 +56,10 @@ pub struct DistArgs {
     /// Print the release manifest as JSON on stdout (progress stays on stderr).
     #[arg(long)]
     pub json: bool,
+    /// Print what would be written (archives, their frames, the cache entry used, what
+    /// pruning removes) and write nothing.
+    #[arg(long, conflicts_with = "json")]
+    pub dry_run: bool,
     #[command(flatten)]
     pub sets: crate::SetArgs,
     /// Source date forced by `verify --rebuild` (the recorded one), not a CLI flag.
@@ -118,13 +123,7 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
     let started = Instant::now();
     let cfg = &proj.cfg;
     let level = args.level.unwrap_or(cfg.dist.zstd_level);
-    let mut targets = if args.targets.is_empty() {
-        Target::ALL.to_vec()
-    } else {
-        args.targets.clone()
-    };
-    targets.sort();
-    targets.dedup();
+    let params = ZstdParams::new(level);
 
     // Everything that can be refused cheaply is checked before any output is touched.
     let source_date = match args.source_date {
@@ -132,62 +131,272 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
         None => proj.source_date_epoch()?,
     };
     let out_root = proj.out_root(args.out.as_deref());
-    let _lock = proj.prepare_out(&out_root)?;
-    fsx::clean_stale(&out_root)?;
+    // A dry run writes nothing: no output root, no lock, no cache entry.
+    let _lock = if args.dry_run {
+        fsx::check_out_root(&proj.root, &out_root)?;
+        None
+    } else {
+        let lock = proj.prepare_out(&out_root)?;
+        fsx::clean_stale(&out_root)?;
+        Some(lock)
+    };
     let (mut binary, meta) = proj.locate_binary(&args.binary.choice())?;
-    let git_revision = proj.git_revision();
-    let params = ZstdParams::new(level);
     let cache = out_root.join(CACHE_DIR);
-    let frame = binary_frame(&cache, &mut binary, &meta, params, args.no_cache)?;
-    let version = &cfg.release.version;
-    let dest = out_root.join(version);
-    let manifest = fsx::publish_dir(&dest, |staging| -> Result<DistManifest> {
+    let cached = if args.no_cache {
+        None
+    } else {
+        cached_frame(&cache, &mut binary, &meta, params, !args.dry_run)?
+    };
+    let plan = plan(&PlanInputs {
+        cfg,
+        targets: &args.targets,
+        level,
+        source_date,
+        git_revision: proj.git_revision(),
+        binary: &binary,
+        cached_frame: cached,
+        out_root: &out_root,
+        // A dry run may name an output root that does not exist yet.
+        existing: &release_folders(&out_root).unwrap_or_default(),
+    });
+    if args.dry_run {
+        print!("{plan}");
+        return Ok(());
+    }
+    let manifest = execute(proj, &plan, binary, &meta, params)?;
+    let done = format!(
+        "release {} ready in {} ({:.2} s)",
+        plan.version,
+        plan.release_dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    finish_release(proj, &out_root, &manifest, args.json, &done)
+}
+
+/// What `dist` will write, decided before any output is touched: `--dry-run` prints it
+/// and [`execute`] follows it, as `build` does with its command plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistPlan {
+    pub app: String,
+    pub version: String,
+    pub git_revision: String,
+    pub source_date: u64,
+    pub level: i32,
+    /// `<out>/<version>/`, staged under a temporary name and renamed into place.
+    pub release_dir: PathBuf,
+    pub binary: PathBuf,
+    pub binary_size: u64,
+    pub arch: &'static str,
+    pub binary_source: BinarySource,
+    /// Frame 2 of every archive: the compressed binary.
+    pub frame: FramePlan,
+    /// One archive per target, in target order.
+    pub archives: Vec<ArchivePlan>,
+    /// Older release folders removed once the new one is in place (`dist.keep_versions`).
+    pub prune: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FramePlan {
+    /// A cached frame of exactly this binary, level and libzstd.
+    Reuse(PathBuf),
+    /// Compressed once (streamed, hashed on the way) into this cache folder.
+    Compress { frames_dir: PathBuf },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchivePlan {
+    pub target: Target,
+    /// Archive file name; `<name>.sha256` is written beside it.
+    pub name: String,
+    /// The archive's one top folder.
+    pub top: String,
+    /// Where the binary sits in the package: frame 1 ends with its header.
+    pub binary_dest: String,
+}
+
+/// What [`plan`] decides from: facts already gathered by the thin shell.
+pub struct PlanInputs<'a> {
+    pub cfg: &'a Config,
+    /// Requested targets (empty: all); sorted and de-duplicated by the plan.
+    pub targets: &'a [Target],
+    pub level: i32,
+    pub source_date: u64,
+    pub git_revision: String,
+    pub binary: &'a BinaryInfo,
+    pub cached_frame: Option<PathBuf>,
+    pub out_root: &'a Path,
+    /// Names of the folders in the output root (for pruning).
+    pub existing: &'a [String],
+}
+
+/// Decides the release: archive names and contents per target, where frame 2 comes from,
+/// and what pruning removes. Pure.
+pub fn plan(i: &PlanInputs) -> DistPlan {
+    let cfg = i.cfg;
+    let mut targets = if i.targets.is_empty() {
+        Target::ALL.to_vec()
+    } else {
+        i.targets.to_vec()
+    };
+    targets.sort();
+    targets.dedup();
+    let version = cfg.release.version.clone();
+    let app = cfg.release.app_name.clone();
+    let archives = targets
+        .iter()
+        .map(|&target| ArchivePlan {
+            target,
+            name: archive_name(&app, &version, target, i.binary.arch),
+            top: top_folder(&app, &version, target),
+            binary_dest: target.binary_dest(cfg),
+        })
+        .collect();
+    DistPlan {
+        release_dir: i.out_root.join(&version),
+        prune: prune_selection(i.existing, &version, cfg.dist.keep_versions),
+        frame: match &i.cached_frame {
+            Some(p) => FramePlan::Reuse(p.clone()),
+            None => FramePlan::Compress {
+                frames_dir: i.out_root.join(CACHE_DIR).join("frames"),
+            },
+        },
+        app,
+        version,
+        git_revision: i.git_revision.clone(),
+        source_date: i.source_date,
+        level: i.level,
+        binary: i.binary.path.clone(),
+        binary_size: i.binary.size,
+        arch: i.binary.arch,
+        binary_source: i.binary.source,
+        archives,
+    }
+}
+
+impl fmt::Display for DistPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "release {} of {} -> {} (revision {}, source date {}, zstd level {})",
+            self.version,
+            self.app,
+            self.release_dir.display(),
+            self.git_revision,
+            self.source_date,
+            self.level
+        )?;
+        writeln!(
+            f,
+            "binary: {} ({} bytes, {}, {})",
+            self.binary.display(),
+            self.binary_size,
+            self.arch,
+            self.binary_source.as_str()
+        )?;
+        match &self.frame {
+            FramePlan::Reuse(p) => writeln!(f, "binary frame: reused from {}", p.display())?,
+            FramePlan::Compress { frames_dir } => writeln!(
+                f,
+                "binary frame: compressed once (hashed while compressing) into {}",
+                frames_dir.display()
+            )?,
+        }
+        for a in &self.archives {
+            writeln!(f, "archive {} (+ {}.sha256):", a.name, a.name)?;
+            writeln!(
+                f,
+                "  package: common/ + targets/{}/ + the binary as {}/{}, audited",
+                a.target, a.top, a.binary_dest
+            )?;
+            writeln!(
+                f,
+                "  frames: [entries up to the header of {}/{}] [binary frame] [the rest, end of archive]",
+                a.top, a.binary_dest
+            )?;
+        }
+        writeln!(f, "then: {RELEASE_SUMS}, {RELEASE_MANIFEST}")?;
+        if self.prune.is_empty() {
+            writeln!(f, "prune: nothing")
+        } else {
+            writeln!(f, "prune: {}", self.prune.join(" "))
+        }
+    }
+}
+
+/// Carries out a [`DistPlan`]: the binary frame, then every archive in parallel inside the
+/// staged release folder, then the release files; the folder is swapped in at the end.
+fn execute(
+    proj: &Project,
+    plan: &DistPlan,
+    mut binary: BinaryInfo,
+    meta: &fs::Metadata,
+    params: ZstdParams,
+) -> Result<DistManifest> {
+    let cfg = &proj.cfg;
+    let frame = match &plan.frame {
+        FramePlan::Reuse(p) => {
+            note(format!(
+                "binary: {} ({} bytes) compressed frame reused from the cache",
+                binary.path.display(),
+                binary.size
+            ));
+            // Most recently used frames survive cache pruning.
+            touch(p);
+            p.clone()
+        }
+        FramePlan::Compress { frames_dir } => {
+            compress_frame(frames_dir, &mut binary, meta, params)?
+        }
+    };
+    let binary = &binary;
+    fsx::publish_dir(&plan.release_dir, |staging| -> Result<DistManifest> {
         fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
         // Package folders are only a step towards the archives: they live in a scratch
         // folder, with the binary hard-linked rather than copied, and are removed after.
         let scratch = staging.join(".packages");
         fs::create_dir(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
         let root = proj.root.as_path();
-        let one = |target: Target| -> Result<TargetEntry> {
+        let one = |a: &ArchivePlan| -> Result<TargetEntry> {
+            let target = a.target;
             let pkg = scratch.join(target.name());
             package::assemble(
                 root,
                 cfg,
                 target,
-                &binary,
-                &git_revision,
+                binary,
+                &plan.git_revision,
                 &pkg,
                 package::BinaryPlacement::Link,
             )
             .with_context(|| format!("assembling the {target} package"))?;
-            let name = archive_name(&cfg.release.app_name, version, target, binary.arch);
-            let top = top_folder(&cfg.release.app_name, version, target);
             // The audit reads the folder while the archive is written from it.
             let (audit, archived) = std::thread::scope(|s| {
                 let audit = s.spawn(|| package::audit_or_fail(target, &pkg));
                 let archived = write_archive(
                     &pkg,
-                    &top,
-                    &target.binary_dest(cfg),
+                    &a.top,
+                    &a.binary_dest,
                     &frame,
                     binary.size,
                     params,
-                    source_date,
-                    &staging.join(&name),
+                    plan.source_date,
+                    &staging.join(&a.name),
                 );
                 (audit.join().expect("audit thread panicked"), archived)
             });
             audit?;
+            let name = &a.name;
             let (sha256, size, files) = archived.with_context(|| format!("writing {name}"))?;
             fsx::write_file(
                 &staging.join(format!("{name}.sha256")),
-                sums_line(&sha256, &name).as_bytes(),
+                sums_line(&sha256, name).as_bytes(),
                 0o644,
             )?;
             note(format!("{target}: {name} ({size} bytes, {files} files)"));
             Ok(TargetEntry {
                 target,
-                archive: name,
+                archive: name.clone(),
                 size,
                 sha256,
                 files,
@@ -198,7 +407,11 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
         };
         // Targets are independent: archive them in parallel (each is copy + hash bound).
         let entries: Vec<TargetEntry> = std::thread::scope(|s| {
-            let handles: Vec<_> = targets.iter().map(|&t| s.spawn(move || one(t))).collect();
+            let handles: Vec<_> = plan
+                .archives
+                .iter()
+                .map(|a| s.spawn(move || one(a)))
+                .collect();
             handles
                 .into_iter()
                 .map(|h| h.join().expect("archive thread panicked"))
@@ -207,23 +420,17 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
         fs::remove_dir_all(&scratch)
             .with_context(|| format!("cannot remove {}", scratch.display()))?;
         let manifest = DistManifest {
-            app: cfg.release.app_name.clone(),
-            version: version.clone(),
-            git_revision: git_revision.clone(),
-            source_date_epoch: source_date,
-            zstd_level: level,
+            app: plan.app.clone(),
+            version: plan.version.clone(),
+            git_revision: plan.git_revision.clone(),
+            source_date_epoch: plan.source_date,
+            zstd_level: plan.level,
             libzstd: zstd::zstd_safe::version_string().to_string(),
             targets: entries,
         };
         write_release_files(staging, &manifest)?;
         Ok(manifest)
-    })?;
-    let done = format!(
-        "release {version} ready in {} ({:.2} s)",
-        dest.display(),
-        started.elapsed().as_secs_f64()
-    );
-    finish_release(proj, &out_root, &manifest, args.json, &done)
+    })
 }
 
 /// After a release folder is in place: prunes old versions, reports, prints the
@@ -401,52 +608,56 @@ pub fn write_release_files(dir: &Path, manifest: &DistManifest) -> Result<()> {
     )
 }
 
-/// Returns the cached compressed frame of the binary, making it when needed, and fills
-/// in `binary.sha256`. A cold run reads the binary once, hashing while compressing.
-fn binary_frame(
+/// Name of the cached frame for this binary state, level and libzstd.
+fn frame_file(frames: &Path, sha: &str, size: u64, level: i32) -> PathBuf {
+    let zver = zstd::zstd_safe::version_string();
+    frames.join(format!("{sha}-{size}-l{level}-zstd{zver}.zst"))
+}
+
+/// Looks for a cached frame of this binary. Fills `binary.sha256` when the hash is known
+/// (from the cache index, or by hashing when a frame of the same size exists: hashing is
+/// fast, recompressing is not). `record` allows updating the cache index (not in dry runs).
+fn cached_frame(
     cache: &Path,
     binary: &mut BinaryInfo,
     meta: &fs::Metadata,
     params: ZstdParams,
-    no_cache: bool,
-) -> Result<PathBuf> {
+    record: bool,
+) -> Result<Option<PathBuf>> {
     let frames = cache.join("frames");
-    fs::create_dir_all(&frames).with_context(|| format!("cannot create {}", frames.display()))?;
-    // A run killed while compressing leaves its temporary frame behind; we hold the lock.
-    fsx::clean_stale(&frames)?;
-    let zver = zstd::zstd_safe::version_string();
-    let frame_path = |sha: &str| {
-        frames.join(format!(
-            "{sha}-{}-l{}-zstd{zver}.zst",
-            binary.size, params.level
-        ))
-    };
     let mut known = project::known_sha256(cache, meta);
-    if known.is_none() && !no_cache && has_frame_of_size(&frames, binary.size) {
-        // Same size as a cached frame: hashing (fast) may spare a recompression (slow).
-        known = Some(hash::sha256_file(&binary.path)?.0);
-        project::remember_sha256(cache, meta, known.as_deref().unwrap_or_default())?;
-    }
-    if let Some(sha) = &known {
-        binary.sha256 = sha.clone();
-        let path = frame_path(sha);
-        if path.is_file() && !no_cache {
-            note(format!(
-                "binary: {} ({} bytes) compressed frame reused from the cache",
-                binary.path.display(),
-                binary.size
-            ));
-            touch(&path);
-            return Ok(path);
+    if known.is_none() && has_frame_of_size(&frames, binary.size) {
+        let sha = hash::sha256_file(&binary.path)?.0;
+        if record {
+            project::remember_sha256(cache, meta, &sha)?;
         }
+        known = Some(sha);
     }
+    let Some(sha) = known else { return Ok(None) };
+    binary.sha256 = sha;
+    let path = frame_file(&frames, &binary.sha256, binary.size, params.level);
+    Ok(path.is_file().then_some(path))
+}
 
+/// Compresses the binary once into the frame cache (streamed, hashed on the way) and
+/// fills `binary.sha256`; a frame reused from the cache is only touched.
+fn compress_frame(
+    frames: &Path,
+    binary: &mut BinaryInfo,
+    meta: &fs::Metadata,
+    params: ZstdParams,
+) -> Result<PathBuf> {
+    fs::create_dir_all(frames).with_context(|| format!("cannot create {}", frames.display()))?;
+    // A run killed while compressing leaves its temporary frame behind; we hold the lock.
+    fsx::clean_stale(frames)?;
+    let cache = frames.parent().expect("frames lives in the cache folder");
+    let known = (!binary.sha256.is_empty()).then(|| binary.sha256.clone());
     let started = Instant::now();
     let file = File::open(&binary.path)
         .with_context(|| format!("cannot open {}", binary.path.display()))?;
     let tmp = tempfile::Builder::new()
         .prefix(fsx::TMP_PREFIX)
-        .tempfile_in(&frames)
+        .tempfile_in(frames)
         .with_context(|| format!("cannot create a temporary file in {}", frames.display()))?;
     let reader = Progress::new(
         file,
@@ -465,7 +676,7 @@ fn binary_frame(
         }
     }
     project::remember_sha256(cache, meta, &sha)?;
-    let path = frame_path(&sha);
+    let path = frame_file(frames, &sha, binary.size, params.level);
     tmp.persist(&path)
         .with_context(|| format!("cannot store {}", path.display()))?;
     binary.sha256 = sha;
@@ -476,7 +687,7 @@ fn binary_frame(
         params.level,
         started.elapsed().as_secs_f64()
     ));
-    prune_frames(&frames, &path)?;
+    prune_frames(frames, &path)?;
     Ok(path)
 }
 
@@ -624,24 +835,36 @@ pub fn collect_entries(dir: &Path) -> Result<Vec<(String, Kind)>> {
     Ok(out)
 }
 
-/// Removes the oldest `<version>/` folders beyond `keep` besides `current`. Only folders
-/// whose names are versions are considered; nothing else in the output root is touched.
-pub fn prune(out_root: &Path, current: &str, keep: usize) -> Result<Vec<String>> {
-    let mut versions: Vec<String> = fs::read_dir(out_root)
+/// The folder names in the output root.
+fn release_folders(out_root: &Path) -> Result<Vec<String>> {
+    Ok(fs::read_dir(out_root)
         .with_context(|| format!("cannot read {}", out_root.display()))?
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| is_version(n) && n != current)
+        .collect())
+}
+
+/// Which of `folders` pruning removes: release versions other than `current`, beyond the
+/// `keep` newest (semantic-version order). Nothing that is not a version is ever chosen.
+pub fn prune_selection(folders: &[String], current: &str, keep: usize) -> Vec<String> {
+    let mut versions: Vec<&String> = folders
+        .iter()
+        .filter(|n| is_version(n) && *n != current)
         .collect();
     versions.sort_by_key(|v| std::cmp::Reverse(version_key(v)));
-    let mut removed = Vec::new();
-    for old in versions.into_iter().skip(keep) {
-        let path = out_root.join(&old);
+    versions.into_iter().skip(keep).cloned().collect()
+}
+
+/// Removes the oldest `<version>/` folders beyond `keep` besides `current`. Only folders
+/// whose names are versions are considered; nothing else in the output root is touched.
+pub fn prune(out_root: &Path, current: &str, keep: usize) -> Result<Vec<String>> {
+    let removed = prune_selection(&release_folders(out_root)?, current, keep);
+    for old in &removed {
+        let path = out_root.join(old);
         fs::remove_dir_all(&path)
             .with_context(|| format!("cannot remove the old release {}", path.display()))?;
         note(format!("pruned old release {old}"));
-        removed.push(old);
     }
     Ok(removed)
 }
@@ -707,6 +930,94 @@ impl<R: Read> Read for Progress<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn inputs_binary() -> BinaryInfo {
+        BinaryInfo {
+            path: PathBuf::from("/b/osv4-prod"),
+            size: 42,
+            sha256: String::new(),
+            arch: "x86_64",
+            source: BinarySource::External,
+        }
+    }
+
+    #[test]
+    fn plan_decides_archives_frames_and_pruning() {
+        let cfg = Config::default();
+        let binary = inputs_binary();
+        let existing: Vec<String> = ["v0.0.1", "v0.0.2", "v0.0.3", "v0.0.4", ".cache", "notes"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let base = PlanInputs {
+            cfg: &cfg,
+            targets: &[Target::Native, Target::Docker, Target::Native],
+            level: 3,
+            source_date: 7,
+            git_revision: "abc".into(),
+            binary: &binary,
+            cached_frame: None,
+            out_root: Path::new("/out"),
+            existing: &existing,
+        };
+        let p = plan(&base);
+        let v = &cfg.release.version;
+        assert_eq!(p.release_dir, Path::new("/out").join(v));
+        // Targets are sorted and de-duplicated; names follow archive_name/top_folder.
+        let names: Vec<_> = p.archives.iter().map(|a| a.target).collect();
+        assert_eq!(names, [Target::Docker, Target::Native]);
+        assert_eq!(
+            p.archives[1].name,
+            archive_name(&cfg.release.app_name, v, Target::Native, "x86_64")
+        );
+        assert_eq!(p.archives[1].binary_dest, Target::Native.binary_dest(&cfg));
+        assert_eq!(
+            p.frame,
+            FramePlan::Compress {
+                frames_dir: PathBuf::from("/out/.cache/frames")
+            }
+        );
+        // keep_versions newest are kept; non-versions are never chosen.
+        assert_eq!(
+            p.prune,
+            prune_selection(&existing, v, cfg.dist.keep_versions)
+        );
+        assert_eq!(p.prune.len(), 4 - cfg.dist.keep_versions);
+        let printed = p.to_string();
+        for a in &p.archives {
+            assert!(printed.contains(&a.name), "{printed}");
+        }
+        assert!(printed.contains("compressed once"), "{printed}");
+
+        let cached = plan(&PlanInputs {
+            cached_frame: Some(PathBuf::from("/out/.cache/frames/x.zst")),
+            targets: &[],
+            ..base
+        });
+        assert_eq!(cached.archives.len(), Target::ALL.len());
+        assert_eq!(
+            cached.frame,
+            FramePlan::Reuse(PathBuf::from("/out/.cache/frames/x.zst"))
+        );
+        assert!(cached
+            .to_string()
+            .contains("reused from /out/.cache/frames/x.zst"));
+    }
+
+    #[test]
+    fn prune_selection_keeps_the_newest_and_never_non_versions() {
+        let f = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let all = f(&["v1.0.0-rc.9", "v1.0.0-rc.10", "v0.9.0", "latest", "v2.0.0"]);
+        assert_eq!(
+            prune_selection(&all, "v2.0.0", 1),
+            f(&["v1.0.0-rc.9", "v0.9.0"])
+        );
+        assert_eq!(prune_selection(&all, "v2.0.0", 10), f(&[]));
+        assert_eq!(
+            prune_selection(&all, "v9.9.9", 0),
+            f(&["v2.0.0", "v1.0.0-rc.10", "v1.0.0-rc.9", "v0.9.0"])
+        );
+    }
 
     #[test]
     fn names() {

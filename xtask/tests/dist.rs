@@ -908,3 +908,43 @@ fn verify_rejects_crafted_archives_and_folders() {
         "{err}"
     );
 }
+
+#[test]
+fn dry_run_writes_nothing_and_the_run_follows_its_plan() {
+    let fx = Fixture::new();
+    let out = fx.out();
+    let mut cmd = fx.dist_cmd(&out, sample_binary());
+    cmd.arg("--dry-run");
+    let printed = String::from_utf8(ok(&mut cmd).stdout).unwrap();
+    assert!(
+        !out.exists(),
+        "a dry run must not create the output root {}",
+        out.display()
+    );
+    assert!(
+        printed.contains("binary frame: compressed once"),
+        "{printed}"
+    );
+    let planned: Vec<&str> = printed
+        .lines()
+        .filter_map(|l| l.strip_prefix("archive "))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(planned.len(), 2, "{printed}");
+
+    let files = build(&fx, &out, sample_binary(), |_| {});
+    let archives: Vec<&str> = files
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| n.ends_with(".tar.zst"))
+        .collect();
+    assert_eq!(archives, planned, "the run wrote what the plan said");
+
+    // Once the frame is cached, the plan says it is reused, and still writes nothing.
+    let mut again = fx.dist_cmd(&out, sample_binary());
+    again.arg("--dry-run");
+    let before = release_files(&out.join(config_version()));
+    let printed = String::from_utf8(ok(&mut again).stdout).unwrap();
+    assert!(printed.contains("binary frame: reused from"), "{printed}");
+    assert_eq!(before, release_files(&out.join(config_version())));
+}
