@@ -6,7 +6,7 @@ mod support;
 
 use std::{
     fs,
-    os::unix::fs::PermissionsExt,
+    os::unix::fs::{MetadataExt, PermissionsExt},
     path::{Path, PathBuf},
     process::Command,
     time::{Duration, SystemTime},
@@ -28,9 +28,18 @@ fn build(
     release_files(&out.join(config_version()))
 }
 
+/// The release every reproducibility test compares against: a plain fixture built under a
+/// pinned umask 022 (so the test does not depend on the umask it was started with).
 fn reference() -> Vec<(String, Vec<u8>)> {
     let fx = Fixture::new();
-    build(&fx, &fx.out(), sample_binary(), |_| {})
+    let out = fx.out();
+    ok(&mut with_umask("022", &fx.dist_cmd(&out, sample_binary())));
+    release_files(&out.join(config_version()))
+}
+
+fn with_umask(umask: &str, cmd: &Command) -> Command {
+    let script = format!("umask {umask} && exec \"$@\"");
+    wrapped(&["sh", "-c", &script, "sh"], cmd)
 }
 
 fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)], what: &str) {
@@ -82,11 +91,7 @@ fn reproducible_across_umask_and_extra_mode_bits() {
         fs::set_permissions(&p, fs::Permissions::from_mode(m | 0o070)).unwrap();
     }
     let out = fx.out();
-    let cmd = fx.dist_cmd(&out, sample_binary());
-    ok(&mut wrapped(
-        &["sh", "-c", "umask 002 && exec \"$@\"", "sh"],
-        &cmd,
-    ));
+    ok(&mut with_umask("002", &fx.dist_cmd(&out, sample_binary())));
     assert_same(
         &a,
         &release_files(&out.join(config_version())),
@@ -106,24 +111,47 @@ fn reproducible_across_file_mtimes() {
     assert_same(&a, &b, "touched files");
 }
 
+/// The order in which `read_dir` returns a folder's entries.
+fn dir_order(dir: &Path) -> Vec<std::ffi::OsString> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect()
+}
+
 #[test]
 fn reproducible_across_creation_order() {
-    let a = reference();
-    let fx = Fixture::with(|s, d| copy_tree(s, d, true));
-    let b = build(&fx, &fx.out(), sample_binary(), |_| {});
-    assert_same(&a, &b, "reverse creation order");
+    // On ext4 the listing order follows a name hash, not creation order, so reversing the
+    // creation order alone would change nothing. tmpfs lists newest first: build both
+    // trees there and check they really list differently.
+    let shm = Path::new("/dev/shm");
+    assert!(
+        shm.is_dir(),
+        "/dev/shm (tmpfs) is needed to vary the listing order"
+    );
+    let fa = Fixture::in_dir(shm, |s, d| copy_tree(s, d, false));
+    let fb = Fixture::in_dir(shm, |s, d| copy_tree(s, d, true));
+    let dir = Path::new("common/helpers");
+    let (la, lb) = (dir_order(&fa.root.join(dir)), dir_order(&fb.root.join(dir)));
+    assert!(la.len() > 2, "{la:?}");
+    assert_ne!(
+        la,
+        lb,
+        "the two trees must list {} in different orders",
+        dir.display()
+    );
+    let a = build(&fa, &fa.out(), sample_binary(), |_| {});
+    let b = build(&fb, &fb.out(), sample_binary(), |_| {});
+    assert_same(&a, &b, "listing order");
+    assert_same(&reference(), &a, "tmpfs vs the reference");
 }
 
 #[test]
 fn reproducible_across_user_and_uid() {
+    if !require::root() {
+        return;
+    }
     let a = reference();
-    assert!(
-        String::from_utf8(ok(Command::new("id").arg("-u")).stdout)
-            .unwrap()
-            .trim()
-            == "0",
-        "this test switches users and must run as root (CI does)"
-    );
     let fx = Fixture::new();
     let bin = fx._tmp.path().join("bin-copy");
     fs::copy(sample_binary(), &bin).unwrap();
@@ -151,8 +179,15 @@ fn reproducible_across_user_and_uid() {
 
 #[test]
 fn reproducible_across_hostname_time_zone_and_clock() {
+    if !require::tool("faketime", "apt-get install faketime") {
+        return;
+    }
     let a = reference();
-    std::thread::sleep(Duration::from_millis(1100));
+    // The clock moves years ahead (libfaketime); check the fake clock is really seen.
+    let fake = "2031-06-01 12:00:00";
+    let year =
+        String::from_utf8(ok(Command::new("faketime").args([fake, "date", "+%Y"])).stdout).unwrap();
+    assert_eq!(year.trim(), "2031", "faketime did not move the clock");
     let fx = Fixture::new();
     let out = fx.out();
     let mut cmd = fx.dist_cmd(&out, sample_binary());
@@ -166,6 +201,8 @@ fn reproducible_across_hostname_time_zone_and_clock() {
             "-c",
             "hostname other-builder && exec \"$@\"",
             "sh",
+            "faketime",
+            fake,
         ],
         &cmd,
     );
@@ -180,10 +217,21 @@ fn reproducible_across_hostname_time_zone_and_clock() {
 #[test]
 fn reproducible_across_checkout_path_and_core_count() {
     let a = reference();
-    let fx = Fixture::new();
-    let deep = fx._tmp.path().join("a/much/deeper/checkout/path");
+    // The checkout itself sits deeper and under longer names, not only the output.
+    let base = tempfile::tempdir().unwrap();
+    let deep = base
+        .path()
+        .join("a-much-longer-folder-name/with/several/more/levels/of-checkout-path");
     fs::create_dir_all(&deep).unwrap();
-    let out = deep.join("out");
+    let fx = Fixture::in_dir(&deep, |s, d| copy_tree(s, d, false));
+    let reference_root = Fixture::new().root;
+    assert!(
+        fx.root.as_os_str().len() > reference_root.as_os_str().len() + 40,
+        "the checkout path must really differ: {} vs {}",
+        fx.root.display(),
+        reference_root.display()
+    );
+    let out = fx.out();
     let cmd = fx.dist_cmd(&out, sample_binary());
     ok(&mut wrapped(&["taskset", "-c", "0"], &cmd));
     assert_same(
@@ -210,10 +258,36 @@ fn reproducible_across_hardlinks_xattrs_and_sparse_files() {
         .arg("--sparse=always")
         .arg(&dense)
         .arg(&sparse));
-    let _ = Command::new("fallocate")
-        .arg("--dig-holes")
-        .arg(&sparse)
-        .status();
+    ok(Command::new("fallocate").arg("--dig-holes").arg(&sparse));
+    let m = fs::metadata(&sparse).unwrap();
+    assert!(
+        m.blocks() * 512 + (4 << 20) < m.len(),
+        "the copy must have holes: {} bytes allocated for {}",
+        m.blocks() * 512,
+        m.len()
+    );
+    // A hardlinked pair inside the packaged tree, against a reference where the pair
+    // are two copies (same contents, so the archives must not differ).
+    let pair = (
+        "common/docs/TROUBLESHOOTING.md",
+        "common/docs/TROUBLESHOOTING-COPY.md",
+    );
+    let fx_copies = Fixture::with_files(|root| {
+        fs::copy(root.join(pair.0), root.join(pair.1)).unwrap();
+    });
+    let copies = build(&fx_copies, &fx_copies.out(), &dense, |_| {});
+    let fx_linked = Fixture::with_files(|root| {
+        fs::hard_link(root.join(pair.0), root.join(pair.1)).unwrap();
+    });
+    let m = fs::metadata(fx_linked.root.join(pair.1)).unwrap();
+    assert_eq!(m.nlink(), 2, "the pair is hardlinked");
+    assert_eq!(
+        m.ino(),
+        fs::metadata(fx_linked.root.join(pair.0)).unwrap().ino()
+    );
+    let linked = build(&fx_linked, &fx_linked.out(), &dense, |_| {});
+    assert_same(&copies, &linked, "hardlinked pair inside the package");
+
     let fx = Fixture::new();
     // Hardlink every source file to a twin outside the tree, and add xattrs.
     let twins = tmp.path().join("twins");
@@ -357,7 +431,13 @@ fn standard_tools_accept_the_release() {
             frames.contains("# Zstandard Frames: 3"),
             "binary spliced as its own frame:\n{frames}"
         );
-        assert_eq!(t["binary_sha256"], json["targets"][0]["binary_sha256"]);
+        // The recorded hash is the binary's real hash, computed here independently.
+        let real =
+            String::from_utf8(ok(Command::new("sha256sum").arg(sample_binary())).stdout).unwrap();
+        assert_eq!(
+            t["binary_sha256"].as_str().unwrap(),
+            real.split_whitespace().next().unwrap()
+        );
         assert_eq!(t["files"].as_u64().unwrap() as usize, listing(&top).len());
     }
     ok(fx.xtask().arg("verify").arg(&v));

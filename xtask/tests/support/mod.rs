@@ -90,12 +90,27 @@ impl Fixture {
 
     /// `copy` gets (source dir, destination dir) for each source folder.
     pub fn with(copy: impl Fn(&Path, &Path)) -> Fixture {
-        let tmp = tempfile::tempdir().unwrap();
+        Fixture::in_dir(&std::env::temp_dir(), copy)
+    }
+
+    /// A plain copy, then `edit` on the fixture's root before the commit.
+    pub fn with_files(edit: impl FnOnce(&Path)) -> Fixture {
+        Fixture::build(&std::env::temp_dir(), |s, d| copy_tree(s, d, false), edit)
+    }
+
+    /// Like [`Fixture::with`], with the fixture's temporary folder created inside `base`.
+    pub fn in_dir(base: &Path, copy: impl Fn(&Path, &Path)) -> Fixture {
+        Fixture::build(base, copy, |_| {})
+    }
+
+    fn build(base: &Path, copy: impl Fn(&Path, &Path), edit: impl FnOnce(&Path)) -> Fixture {
+        let tmp = tempfile::tempdir_in(base).unwrap();
         let root = tmp.path().join("repo");
         fs::create_dir(&root).unwrap();
         for d in SOURCE_DIRS {
             copy(&repo().join(d), &root.join(d));
         }
+        edit(&root);
         let fx = Fixture { _tmp: tmp, root };
         fx.git(&["init", "-q"]);
         fx.git(&["add", "-A"]);
