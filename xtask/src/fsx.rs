@@ -218,6 +218,7 @@ pub fn replace_dir(staged: &Path, dest: &Path) -> Result<()> {
     if had_old {
         fs::rename(dest, &old).with_context(|| format!("cannot move {} aside", dest.display()))?;
     }
+    crash_point("between-renames");
     if let Err(e) = fs::rename(staged, dest) {
         if had_old {
             let _ = fs::rename(&old, dest);
@@ -225,10 +226,23 @@ pub fn replace_dir(staged: &Path, dest: &Path) -> Result<()> {
         return Err(e)
             .with_context(|| format!("cannot rename {} to {}", staged.display(), dest.display()));
     }
+    crash_point("before-removing-old");
     if had_old {
         fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
     }
     Ok(())
+}
+
+/// A named point in the publish sequence where the tests make the process die as a kill
+/// would (`CARGO_XTASK_CRASH_AT=<name>`), because a timed kill cannot be aimed at the
+/// microseconds between two renames. `process::exit` runs no destructor, so nothing is
+/// cleaned up, exactly as after SIGKILL (and, unlike `abort`, leaves no core file).
+/// Does nothing otherwise.
+pub fn crash_point(name: &str) {
+    if std::env::var_os("CARGO_XTASK_CRASH_AT").is_some_and(|v| v == name) {
+        eprintln!("crash point {name} reached: stopping as if killed");
+        std::process::exit(137);
+    }
 }
 
 /// Builds a new version of the folder `dest` and swaps it in: `build` gets a fresh staging
@@ -243,6 +257,7 @@ pub fn publish_dir<T>(dest: &Path, build: impl FnOnce(&Path) -> Result<T>) -> Re
     let staged = staging_path(parent, &name);
     match build(&staged) {
         Ok(value) => {
+            crash_point("staged");
             replace_dir(&staged, dest)?;
             Ok(value)
         }

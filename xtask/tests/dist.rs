@@ -643,6 +643,47 @@ fn interrupted_runs_leave_the_previous_release_intact() {
             );
         }
     }
+    // Kills aimed at each step of the final swap (a timed kill cannot hit the instant
+    // between two renames): each run must die exactly there, and what it leaves must be the
+    // old or the new release, possibly still under its `.old-` name for the next run.
+    for point in ["staged", "between-renames", "before-removing-old"] {
+        let died = fx
+            .dist_cmd(&out, &big)
+            .arg("--no-cache")
+            .env("CARGO_XTASK_CRASH_AT", point)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&died.stderr);
+        assert!(!died.status.success(), "{point}: the run must die");
+        assert!(
+            stderr.contains(&format!("crash point {point} reached")),
+            "{point}: the run died elsewhere:\n{stderr}"
+        );
+        let names: Vec<String> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let visible = if v.exists() {
+            release_files(&v)
+        } else {
+            // Killed between the renames: the old release sits under its `.old-` name.
+            assert_eq!(point, "between-renames", "{names:?}");
+            let retired = names
+                .iter()
+                .find(|n| n.starts_with(&format!(".old-{}-", config_version())))
+                .unwrap_or_else(|| panic!("{point}: the old release is lost: {names:?}"));
+            release_files(&out.join(retired))
+        };
+        assert!(
+            visible == before || visible == after,
+            "{point}: a mix of old and new files"
+        );
+        // The next run puts things right (restoring a retired release) before it works;
+        // `verify` of the restored release proves nothing was lost.
+        ok(&mut fx.dist_cmd(&out, sample_binary()));
+        assert_eq!(release_files(&v), before, "{point}");
+        ok(fx.xtask().arg("verify").arg(&v));
+    }
     // The next run cleans up whatever the killed ones left and succeeds.
     ok(&mut fx.dist_cmd(&out, sample_binary()));
     let stale: Vec<String> = fs::read_dir(&out)
@@ -668,17 +709,29 @@ fn interrupted_runs_leave_the_previous_release_intact() {
 fn concurrent_runs_do_not_corrupt_each_other() {
     let fx = Fixture::new();
     let out = fx.out();
+    // The output root exists first, so every run meets the same lock file.
+    ok(&mut fx.dist_cmd(&out, sample_binary()));
+    let big = big_binary(fx._tmp.path());
     let children: Vec<_> = (0..3)
         .map(|_| {
-            fx.dist_cmd(&out, sample_binary())
-                .stderr(std::process::Stdio::null())
+            fx.dist_cmd(&out, &big)
+                .arg("--no-cache")
+                .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    for mut c in children {
-        assert!(c.wait().unwrap().success());
+    let mut waited = 0;
+    for c in children {
+        let done = c.wait_with_output().unwrap();
+        assert!(done.status.success());
+        if String::from_utf8_lossy(&done.stderr).contains("waiting for another xtask run") {
+            waited += 1;
+        }
     }
+    // Three runs of a slow build started together: at least two found the lock taken, so
+    // the runs really overlapped and were serialised.
+    assert!(waited >= 2, "only {waited} run(s) waited for the lock");
     ok(fx.xtask().arg("verify").arg(out.join(config_version())));
 }
 
