@@ -580,3 +580,136 @@ fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{to_json, ManifestBinary};
+    use crate::target::Target;
+
+    fn header(uid: u64, mode: u32, ty: tar::EntryType) -> tar::Header {
+        let mut h = tar::Header::new_gnu();
+        h.set_uid(uid);
+        h.set_gid(0);
+        h.set_mode(mode);
+        h.set_entry_type(ty);
+        h
+    }
+
+    #[test]
+    fn only_canonical_headers_pass() {
+        use tar::EntryType::{Directory, Regular, Symlink};
+        assert!(check_header("t/a", &header(0, 0o644, Regular), false).is_ok());
+        assert!(check_header("t/b", &header(0, 0o755, Regular), false).is_ok());
+        assert!(check_header("t/d", &header(0, 0o755, Directory), true).is_ok());
+        assert!(check_header("t/l", &header(0, 0o755, Symlink), false).is_ok());
+        for (h, dir) in [
+            (header(1000, 0o644, Regular), false),
+            (header(0, 0o4755, Regular), false),
+            (header(0, 0o600, Regular), false),
+            (header(0, 0o700, Directory), true),
+            (header(0, 0o644, Symlink), false),
+        ] {
+            let e = check_header("t/x", &h, dir).unwrap_err().to_string();
+            assert!(
+                e.contains("t/x") && e.contains("not a canonical entry"),
+                "{e}"
+            );
+        }
+    }
+
+    fn scan(files: &[(&str, &str)], links: &[(&str, &str)], sums: Option<&str>) -> Scan {
+        Scan {
+            files: files
+                .iter()
+                .map(|(n, h)| (n.to_string(), h.to_string()))
+                .collect(),
+            links: links
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect(),
+            sums: sums.map(str::to_string),
+            build_manifest: None,
+        }
+    }
+
+    fn h(c: char) -> String {
+        c.to_string().repeat(64)
+    }
+
+    #[test]
+    fn sums_comparison_names_each_missing_modified_extra_and_duplicate_file() {
+        let sums = format!(
+            "{}  a\n{}  b\n{}  gone\n{}  a\n",
+            h('1'),
+            h('2'),
+            h('3'),
+            h('1')
+        );
+        let (a, b, c) = (h('1'), h('9'), h('4'));
+        let s = scan(
+            &[("a", &a), ("b", &b), ("new", &c), (SUMS_FILE, &c)],
+            &[("lnk", "a")],
+            Some(&sums),
+        );
+        let mut r = Report::default();
+        compare_with_sums("x.tar.zst", &s, &mut r);
+        let p = r.problems.join("\n");
+        for want in [
+            "MODIFIED x.tar.zst: b",
+            "MISSING x.tar.zst: gone",
+            "EXTRA x.tar.zst: new",
+            "EXTRA x.tar.zst: lnk",
+            "a is listed twice",
+        ] {
+            assert!(p.contains(want), "{want} not in:\n{p}");
+        }
+        assert!(
+            !p.contains(": a\n") && !p.contains("MODIFIED x.tar.zst: a"),
+            "{p}"
+        );
+        assert_eq!(r.checked, 4);
+
+        let mut r = Report::default();
+        compare_with_sums("y", &scan(&[], &[], None), &mut r);
+        assert_eq!(
+            r.problems,
+            [format!("MISSING y: {SUMS_FILE} inside the archive")]
+        );
+    }
+
+    #[test]
+    fn build_manifest_must_hash_the_binary_it_names() {
+        let m = BuildManifest {
+            app: "a".into(),
+            version: "v1.0.0".into(),
+            target: Target::Native,
+            git_revision: "r".into(),
+            frankenphp_version: "1".into(),
+            php_version: "8.3".into(),
+            php_extensions: vec![],
+            binary: ManifestBinary {
+                path: "bin/app".into(),
+                sha256: h('7'),
+                size: 1,
+                arch: "x86_64".into(),
+                binary_source: "sample".into(),
+            },
+        };
+        let json = to_json(&m, BUILD_MANIFEST).unwrap();
+        let listed = |sha: String| vec![("bin/app".to_string(), sha)];
+        let mut r = Report::default();
+        check_build_manifest("p", Some(&json), &listed(h('7')), &mut r);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        check_build_manifest("p", Some(&json), &listed(h('8')), &mut r);
+        assert_eq!(
+            r.problems,
+            [format!(
+                "MODIFIED p: bin/app does not match the sha256 in {BUILD_MANIFEST}"
+            )]
+        );
+        let mut r = Report::default();
+        check_build_manifest("p", Some(b"{\"app\": 1}"), &listed(h('7')), &mut r);
+        assert!(r.problems[0].starts_with("CORRUPT p: "), "{:?}", r.problems);
+    }
+}
