@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 use crate::{
     archive::{self, TarZstWriter, ZstdParams},
     config::{is_safe_name, Config},
-    fsx,
+    fanout, fsx,
     fsx::CACHE_DIR,
     hash::{self, HashingWriter},
     manifest, package,
@@ -324,8 +324,10 @@ impl fmt::Display for DistPlan {
     }
 }
 
-/// Carries out a [`DistPlan`]: the binary frame, then every archive in parallel inside the
-/// staged release folder, then the release files; the folder is swapped in at the end.
+/// Carries out a [`DistPlan`] inside the staged release folder, which is swapped in at the
+/// end. Each target's package is assembled, audited and archived on its own thread; a new
+/// binary frame is compressed once on another, its bytes going to the cache file and to
+/// every archive as they are produced, so compression overlaps everything else.
 fn execute(
     proj: &Project,
     plan: &DistPlan,
@@ -334,21 +336,17 @@ fn execute(
     params: ZstdParams,
 ) -> Result<DistManifest> {
     let cfg = &proj.cfg;
-    let frame = match &plan.frame {
-        FramePlan::Reuse(p) => {
-            note(format!(
-                "binary: {} ({} bytes) compressed frame reused from the cache",
-                binary.path.display(),
-                binary.size
-            ));
-            // Most recently used frames survive cache pruning.
-            touch(p);
-            p.clone()
+    if let FramePlan::Compress { frames_dir } = &plan.frame {
+        // build-manifest.json and SHA256SUMS name the binary's hash, and some sort before
+        // the binary in an archive: hash first (fast), compress while archiving.
+        if binary.sha256.is_empty() {
+            binary.sha256 = hash::sha256_file(&binary.path)?.0;
+            let cache = frames_dir
+                .parent()
+                .expect("frames live in the cache folder");
+            project::remember_sha256(cache, meta, &binary.sha256)?;
         }
-        FramePlan::Compress { frames_dir } => {
-            compress_frame(frames_dir, &mut binary, meta, params)?
-        }
-    };
+    }
     let binary = &binary;
     fsx::publish_dir(&plan.release_dir, |staging| -> Result<DistManifest> {
         fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
@@ -357,7 +355,7 @@ fn execute(
         let scratch = staging.join(".packages");
         fs::create_dir(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
         let root = proj.root.as_path();
-        let one = |a: &ArchivePlan| -> Result<TargetEntry> {
+        let one = |a: &ArchivePlan, frame: &mut dyn Read| -> Result<TargetEntry> {
             let target = a.target;
             let pkg = scratch.join(target.name());
             package::assemble(
@@ -377,7 +375,7 @@ fn execute(
                     &pkg,
                     &a.top,
                     &a.binary_dest,
-                    &frame,
+                    frame,
                     binary.size,
                     params,
                     plan.source_date,
@@ -405,18 +403,63 @@ fn execute(
                 binary_source: binary.source.as_str().to_string(),
             })
         };
-        // Targets are independent: archive them in parallel (each is copy + hash bound).
-        let entries: Vec<TargetEntry> = std::thread::scope(|s| {
-            let handles: Vec<_> = plan
-                .archives
-                .iter()
-                .map(|a| s.spawn(move || one(a)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("archive thread panicked"))
-                .collect::<Result<_>>()
-        })?;
+        let entries: Vec<TargetEntry> = match &plan.frame {
+            FramePlan::Reuse(path) => {
+                note(format!(
+                    "binary: {} ({} bytes) compressed frame reused from the cache",
+                    binary.path.display(),
+                    binary.size
+                ));
+                // Most recently used frames survive cache pruning.
+                touch(path);
+                // Targets are independent: archive them in parallel.
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = plan
+                        .archives
+                        .iter()
+                        .map(|a| {
+                            s.spawn(move || {
+                                let mut f = File::open(path)
+                                    .with_context(|| format!("cannot open {}", path.display()))?;
+                                one(a, &mut f)
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("archive thread panicked"))
+                        .collect::<Result<_>>()
+                })?
+            }
+            FramePlan::Compress { frames_dir } => {
+                let tmp = frame_tempfile(frames_dir)?;
+                // Unbuffered: zstd hands out large chunks, and a buffer dropped inside the
+                // encoder would swallow a write error.
+                let (tee, readers) = fanout::fan_out(tmp.as_file(), plan.archives.len());
+                let (compressed, entries) = std::thread::scope(|s| {
+                    let compressor = s.spawn(|| compress_frame(tee, binary, params));
+                    let handles: Vec<_> = plan
+                        .archives
+                        .iter()
+                        .zip(readers)
+                        .map(|(a, mut r)| s.spawn(move || one(a, &mut r)))
+                        .collect();
+                    let entries = handles
+                        .into_iter()
+                        .map(|h| h.join().expect("archive thread panicked"))
+                        .collect::<Result<Vec<_>>>();
+                    (
+                        compressor.join().expect("compressor thread panicked"),
+                        entries,
+                    )
+                });
+                // The compressor's error first: an archive cut short by it is only a symptom.
+                compressed?;
+                let entries = entries?;
+                store_frame(tmp, frames_dir, binary, params)?;
+                entries
+            }
+        };
         fs::remove_dir_all(&scratch)
             .with_context(|| format!("cannot remove {}", scratch.display()))?;
         let manifest = DistManifest {
@@ -639,47 +682,36 @@ fn cached_frame(
     Ok(path.is_file().then_some(path))
 }
 
-/// Compresses the binary once into the frame cache (streamed, hashed on the way) and
-/// fills `binary.sha256`; a frame reused from the cache is only touched.
-fn compress_frame(
-    frames: &Path,
-    binary: &mut BinaryInfo,
-    meta: &fs::Metadata,
-    params: ZstdParams,
-) -> Result<PathBuf> {
+/// A temporary file for a new frame in the cache (a killed run's leftovers are removed
+/// first: we hold the lock).
+fn frame_tempfile(frames: &Path) -> Result<tempfile::NamedTempFile> {
     fs::create_dir_all(frames).with_context(|| format!("cannot create {}", frames.display()))?;
-    // A run killed while compressing leaves its temporary frame behind; we hold the lock.
     fsx::clean_stale(frames)?;
-    let cache = frames.parent().expect("frames lives in the cache folder");
-    let known = (!binary.sha256.is_empty()).then(|| binary.sha256.clone());
+    tempfile::Builder::new()
+        .prefix(fsx::TMP_PREFIX)
+        .tempfile_in(frames)
+        .with_context(|| format!("cannot create a temporary file in {}", frames.display()))
+}
+
+/// Compresses the binary once into `out` (streamed, hashed on the way) and checks the hash
+/// against the one taken before: a binary that changed meanwhile is an error.
+fn compress_frame(out: impl Write, binary: &BinaryInfo, params: ZstdParams) -> Result<()> {
     let started = Instant::now();
     let file = File::open(&binary.path)
         .with_context(|| format!("cannot open {}", binary.path.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(fsx::TMP_PREFIX)
-        .tempfile_in(frames)
-        .with_context(|| format!("cannot create a temporary file in {}", frames.display()))?;
     let reader = Progress::new(
         file,
         binary.size,
         format!("compressing {}", binary.path.display()),
     );
-    let sha =
-        archive::compress_data_frame(reader, binary.size, params, BufWriter::new(tmp.as_file()))
-            .with_context(|| format!("compressing {}", binary.path.display()))?;
-    if let Some(expected) = &known {
-        if *expected != sha {
-            bail!(
-                "{} changed while it was read; run again",
-                binary.path.display()
-            );
-        }
+    let sha = archive::compress_data_frame(reader, binary.size, params, out)
+        .with_context(|| format!("compressing {}", binary.path.display()))?;
+    if sha != binary.sha256 {
+        bail!(
+            "{} changed while it was read; run again",
+            binary.path.display()
+        );
     }
-    project::remember_sha256(cache, meta, &sha)?;
-    let path = frame_file(frames, &sha, binary.size, params.level);
-    tmp.persist(&path)
-        .with_context(|| format!("cannot store {}", path.display()))?;
-    binary.sha256 = sha;
     note(format!(
         "binary: {} ({} bytes) compressed at level {} in {:.2} s",
         binary.path.display(),
@@ -687,8 +719,23 @@ fn compress_frame(
         params.level,
         started.elapsed().as_secs_f64()
     ));
-    prune_frames(frames, &path)?;
-    Ok(path)
+    Ok(())
+}
+
+/// Keeps a complete new frame in the cache under its final name.
+fn store_frame(
+    tmp: tempfile::NamedTempFile,
+    frames: &Path,
+    binary: &BinaryInfo,
+    params: ZstdParams,
+) -> Result<()> {
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write {} (disk full?)", tmp.path().display()))?;
+    let path = frame_file(frames, &binary.sha256, binary.size, params.level);
+    tmp.persist(&path)
+        .with_context(|| format!("cannot store {}", path.display()))?;
+    prune_frames(frames, &path)
 }
 
 fn has_frame_of_size(frames: &Path, size: u64) -> bool {
@@ -732,7 +779,7 @@ pub fn write_archive(
     pkg: &Path,
     top: &str,
     binary_rel: &str,
-    frame: &Path,
+    frame: &mut dyn Read,
     binary_size: u64,
     params: ZstdParams,
     mtime: u64,
@@ -765,9 +812,7 @@ pub fn write_archive(
                             abs.display()
                         );
                     }
-                    let f = File::open(frame)
-                        .with_context(|| format!("cannot open {}", frame.display()))?;
-                    w.add_file_frame(&path, true, *size, f)?;
+                    w.add_file_frame(&path, true, *size, &mut *frame)?;
                 } else {
                     let f = File::open(&abs)
                         .with_context(|| format!("cannot open {}", abs.display()))?;

@@ -10,6 +10,7 @@ mod config;
 mod deploy;
 mod dist;
 mod elf;
+mod fanout;
 mod fsx;
 mod hash;
 mod manifest;
