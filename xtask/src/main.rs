@@ -66,8 +66,8 @@ enum Task {
     Audit(audit::AuditArgs),
     /// Deploy a release's Docker package and wait until it is healthy (or stop it).
     Deploy(deploy::DeployArgs),
-    /// Run the CI workflow's steps locally (fmt, clippy, tests, sample release twice, verify).
-    Ci,
+    /// Run the CI steps (all, or one with --step; --list names them): what ci.yml runs.
+    Ci(ci::CiArgs),
     /// Print the configured release version; --check TAG fails when a tag does not match it.
     Version(ci::VersionArgs),
     /// Benchmark dist against the old cp+tar.gz and the tar|zstd pipelines on a 340 MB payload.
@@ -141,7 +141,7 @@ impl Task {
             Task::Deploy(a) => &a.sets.sets,
             Task::Audit(a) => &a.sets.sets,
             Task::ValidateEnv(_)
-            | Task::Ci
+            | Task::Ci(_)
             | Task::Version(_)
             | Task::Bench(_)
             | Task::BenchRun(_) => &[],
@@ -180,7 +180,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Task::ValidateEnv(a) => validate_env::run(&proj, &a),
         Task::Audit(a) => audit::run(&proj, &a),
         Task::Deploy(a) => deploy::run(&proj, &a).map(|()| ExitCode::SUCCESS),
-        Task::Ci => ci::run(&proj),
+        Task::Ci(a) => ci::run(&proj, &a),
         Task::Version(a) => ci::version(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::Bench(a) => bench::run(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::BenchRun(a) => bench::run_one(&proj, &a).map(|()| ExitCode::SUCCESS),

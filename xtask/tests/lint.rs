@@ -82,3 +82,34 @@ fn workflows_pass_actionlint() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The CI steps are defined once (`cargo xtask ci --list`); the workflow must run exactly
+/// those, in that order, each through `cargo xtask ci --step NAME`, and `.ci/run` must end
+/// with the README's test command.
+#[test]
+fn ci_workflow_runs_the_xtask_ci_steps() {
+    let listed = String::from_utf8(ok(xtask().args(["ci", "--list"])).stdout).unwrap();
+    let steps: Vec<&str> = listed.lines().collect();
+    assert!(steps.len() >= 6, "{steps:?}");
+    let workflow = fs::read_to_string(repo().join(".github/workflows/ci.yml")).unwrap();
+    let marker = "cargo xtask ci --step ";
+    let used: Vec<&str> = workflow
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once(marker))
+        .map(|(_, rest)| rest.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(used, steps, "ci.yml runs other steps than `cargo xtask ci`");
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let test_cmd = "cargo test --workspace";
+    assert!(
+        readme.lines().take(8).any(|l| l.starts_with(test_cmd)),
+        "the README's test command is `{test_cmd}`"
+    );
+    let ci_run = fs::read_to_string(repo().join(".ci/run")).unwrap();
+    assert_eq!(
+        ci_run.lines().filter(|l| !l.trim().is_empty()).last(),
+        Some(test_cmd),
+        ".ci/run must end with the README's test command"
+    );
+}
