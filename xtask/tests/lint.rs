@@ -108,7 +108,7 @@ fn ci_workflow_runs_the_xtask_ci_steps() {
     );
     let ci_run = fs::read_to_string(repo().join(".ci/run")).unwrap();
     assert_eq!(
-        ci_run.lines().filter(|l| !l.trim().is_empty()).last(),
+        ci_run.lines().rfind(|l| !l.trim().is_empty()),
         Some(test_cmd),
         ".ci/run must end with the README's test command"
     );
