@@ -369,8 +369,12 @@ mod tests {
         assert_eq!(&h[257..263], b"ustar ");
         let long = header_bytes(&"x".repeat(150), &EntryKind::Dir, 7).unwrap();
         assert_eq!(long.len(), 512 * 3, "long-name block + name data + header");
-        assert!(header_bytes("../evil", &EntryKind::Dir, 0).is_err());
-        assert!(header_bytes("/abs", &EntryKind::Dir, 0).is_err());
+        for bad in ["../evil", "/abs"] {
+            let e = header_bytes(bad, &EntryKind::Dir, 0)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("invalid archive path") && e.contains(bad), "{e}");
+        }
         assert_eq!(padding(0), 0);
         assert_eq!(padding(1), 511);
         assert_eq!(padding(512), 0);
@@ -382,6 +386,7 @@ mod tests {
         let h = compress_data_frame(&b"abc"[..], 3, params(1), &mut out).unwrap();
         assert_eq!(h, crate::hash::sha256_hex(b"abc"));
         assert_eq!(zstd::decode_all(&out[..]).unwrap().len(), 512);
-        assert!(compress_data_frame(&b"ab"[..], 3, params(1), Vec::new()).is_err());
+        let e = compress_data_frame(&b"ab"[..], 3, params(1), Vec::new()).unwrap_err();
+        assert!(format!("{e:#}").contains("shrank while it was being read (1 bytes missing)"));
     }
 }

@@ -1148,7 +1148,14 @@ mod tests {
         assert!(e.contains("more than one input"), "{e}");
         let mut other = manifest(&[Target::Docker], 5);
         other.git_revision = "other".into();
-        assert!(merge_manifests(&[manifest(&[Target::Native], 5), other]).is_err());
+        let e = format!(
+            "{:#}",
+            merge_manifests(&[manifest(&[Target::Native], 5), other]).unwrap_err()
+        );
+        assert!(
+            e.contains("has git revision other") && e.contains("same build"),
+            "{e}"
+        );
         let mut other = manifest(&[Target::Docker], 5);
         other.targets[0].archive = "../../etc/passwd".into();
         let e = format!(
@@ -1165,7 +1172,11 @@ mod tests {
         assert!(e.contains("another binary"), "{e}");
         let mut other = manifest(&[Target::Docker], 5);
         other.version = "v2.0.0".into();
-        assert!(merge_manifests(&[manifest(&[Target::Native], 5), other]).is_err());
+        let e = format!(
+            "{:#}",
+            merge_manifests(&[manifest(&[Target::Native], 5), other]).unwrap_err()
+        );
+        assert!(e.contains("has version v2.0.0"), "{e}");
     }
 
     #[test]

@@ -348,19 +348,26 @@ mod tests {
         let repo = tempfile::tempdir().unwrap();
         let r = repo.path();
         fs::create_dir_all(r.join("common/docs")).unwrap();
-        assert!(check_out_root(r, Path::new("/")).is_err());
-        assert!(check_out_root(r, r).is_err());
-        assert!(check_out_root(r, r.parent().unwrap()).is_err());
-        assert!(check_out_root(r, &r.join("common/docs")).is_err());
-        assert!(check_out_root(r, &r.join("common/../common")).is_err());
+        let refused = |out: &Path, why: &str| {
+            let e = format!("{:#}", check_out_root(r, out).unwrap_err());
+            assert!(
+                e.contains(&format!("refusing --out {}", out.display())) && e.contains(why),
+                "{e}"
+            );
+        };
+        refused(Path::new("/"), "filesystem root");
+        refused(r, "repository root or contains it");
+        refused(r.parent().unwrap(), "repository root or contains it");
+        refused(&r.join("common/docs"), "inside the source folder common/");
+        refused(
+            &r.join("common/../common"),
+            "inside the source folder common/",
+        );
         assert!(check_out_root(r, &r.join("dist")).is_ok(), "new folder");
         fs::create_dir(r.join("other")).unwrap();
         assert!(check_out_root(r, &r.join("other")).is_ok(), "empty folder");
         fs::write(r.join("other/x"), "x").unwrap();
-        assert!(
-            check_out_root(r, &r.join("other")).is_err(),
-            "foreign non-empty folder"
-        );
+        refused(&r.join("other"), "not empty and was not made by xtask");
         fs::write(r.join("other").join(OUT_MARKER), "").unwrap();
         assert!(check_out_root(r, &r.join("other")).is_ok(), "our folder");
     }

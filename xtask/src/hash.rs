@@ -141,7 +141,11 @@ mod tests {
                 ("bin".to_string(), h.clone())
             ]
         );
-        assert!(parse_sums("zz  x\n").is_err());
-        assert!(parse_sums(&format!("{h}x\n")).is_err());
+        let e = parse_sums("zz  x\n").unwrap_err().to_string();
+        assert_eq!(e, "line 1: malformed checksum line \"zz  x\"");
+        let e = parse_sums(&format!("{h}  a\n{h}x\n"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "line 2: expected `<sha256>  <name>`");
     }
 }

@@ -499,7 +499,8 @@ mod tests {
     }
 
     const DOCKERFILE: &str = "FROM a:1\nCOPY entrypoint.sh /app/entrypoint.sh\nCOPY helpers/v.sh /app/helpers/v.sh\nUSER 1\nHEALTHCHECK CMD true\nENTRYPOINT [\"/app/entrypoint.sh\"]\n";
-    const ENTRY: &str = "#!/bin/sh\nV=/app/helpers/v.sh\nexec \"$V\" && echo see helpers/v.sh.\nexec /app/x php-cli bin/cake.php\n";
+    const ENTRY: &str =
+        "#!/bin/sh\nV=/app/helpers/v.sh\nexec \"$V\" && echo see helpers/v.sh.\nexec /app/helpers/v.sh php-cli bin/cake.php\n";
 
     fn base() -> Vec<(&'static str, u32, &'static str)> {
         vec![
@@ -525,8 +526,15 @@ mod tests {
 
     #[test]
     fn a_consistent_package_passes() {
-        // /app/x is not copied: the one expected finding.
-        assert_eq!(ids(&base()), [(MISSING, "entrypoint.sh:4".to_string())]);
+        assert_eq!(ids(&base()), []);
+    }
+
+    #[test]
+    fn an_image_path_nothing_copies_is_missing() {
+        let mut files = base();
+        files[3].2 =
+            "#!/bin/sh\nV=/app/helpers/v.sh\nexec \"$V\"\nexec /app/x php-cli bin/cake.php\n";
+        assert_eq!(ids(&files), [(MISSING, "entrypoint.sh:4".to_string())]);
     }
 
     #[test]
