@@ -9,15 +9,14 @@ declare(strict_types=1);
 
 use Cake\Cache\Engine\FileEngine;
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
 // CACHE is defined by the application's config/paths.php.
 $dir = defined('CACHE') ? CACHE : sys_get_temp_dir() . DIRECTORY_SEPARATOR;
-$prefix = $text('CACHE_PREFIX', 'cake_');
+$prefix = $text(env('CACHE_PREFIX'), 'cake_');
 
 $file = static function (string $name, string $sub, string $duration) use ($dir, $prefix): array {
     return [

@@ -10,8 +10,9 @@ declare(strict_types=1);
 
 use Cake\Cache\Engine\MemcachedEngine;
 
-$flag = static function (string $name, bool $default): bool {
-    $value = env($name);
+// An env() value as a boolean (true/false, 1/0, yes/no, on/off); unset or
+// empty gives $default.
+$flag = static function ($value, bool $default): bool {
     if ($value === null || $value === '' || $value === false) {
         return $default;
     }
@@ -19,21 +20,20 @@ $flag = static function (string $name, bool $default): bool {
     return filter_var($value, FILTER_VALIDATE_BOOLEAN);
 };
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
 $memcached = static function (string $name, string $duration) use ($flag, $text): array {
     return [
         'className' => MemcachedEngine::class,
-        'servers' => [$text('MEMCACHED_SERVER', '127.0.0.1')],
-        'port' => (int)$text('MEMCACHED_PORT', '11211'),
-        'prefix' => $text('MEMCACHED_PREFIX', 'cake_') . $name . '_',
+        'servers' => [$text(env('MEMCACHED_SERVER'), '127.0.0.1')],
+        'port' => (int)$text(env('MEMCACHED_PORT'), '11211'),
+        'prefix' => $text(env('MEMCACHED_PREFIX'), 'cake_') . $name . '_',
         'duration' => $duration,
         'serialize' => 'php',
-        'log' => $flag('MEMCACHED_LOG', false),
+        'log' => $flag(env('MEMCACHED_LOG'), false),
     ];
 };
 

@@ -11,8 +11,9 @@ declare(strict_types=1);
 
 use Cake\Cache\Engine\RedisEngine;
 
-$flag = static function (string $name, bool $default): bool {
-    $value = env($name);
+// An env() value as a boolean (true/false, 1/0, yes/no, on/off); unset or
+// empty gives $default.
+$flag = static function ($value, bool $default): bool {
     if ($value === null || $value === '' || $value === false) {
         return $default;
     }
@@ -20,28 +21,27 @@ $flag = static function (string $name, bool $default): bool {
     return filter_var($value, FILTER_VALIDATE_BOOLEAN);
 };
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
 $redis = static function (string $name, string $duration) use ($flag, $text): array {
     $config = [
         'className' => RedisEngine::class,
-        'host' => $text('REDIS_HOST', 'localhost'),
-        'port' => (int)$text('REDIS_PORT', '6379'),
+        'host' => $text(env('REDIS_HOST'), 'localhost'),
+        'port' => (int)$text(env('REDIS_PORT'), '6379'),
         // null: no AUTH (an empty password would be sent and refused).
-        'password' => $text('REDIS_PASSWORD'),
-        'database' => (int)$text('REDIS_DATABASE', '0'),
-        'prefix' => $text('REDIS_PREFIX', 'cake_') . $name . '_',
+        'password' => $text(env('REDIS_PASSWORD')),
+        'database' => (int)$text(env('REDIS_DATABASE'), '0'),
+        'prefix' => $text(env('REDIS_PREFIX'), 'cake_') . $name . '_',
         'duration' => $duration,
-        'timeout' => (int)$text('REDIS_TIMEOUT', '10'),
-        'persistent' => $flag('REDIS_PERSISTENT', false),
+        'timeout' => (int)$text(env('REDIS_TIMEOUT'), '10'),
+        'persistent' => $flag(env('REDIS_PERSISTENT'), false),
     ];
-    if ($flag('REDIS_TLS_ENABLED', false)) {
+    if ($flag(env('REDIS_TLS_ENABLED'), false)) {
         $config['tls'] = true;
-        $verify = $flag('REDIS_TLS_VERIFY_PEER', false);
+        $verify = $flag(env('REDIS_TLS_VERIFY_PEER'), false);
         $config['ssl'] = [
             'verify_peer' => $verify,
             'verify_peer_name' => $verify,

@@ -4,13 +4,16 @@
  * OneDrive (installed in the application as config/cloudstorage.php).
  *
  * CLOUD_STORAGE_AUTH_DOMAIN is the host the providers redirect to after
- * sign-in (their OAuth callbacks). Each provider is on when its *_ENABLED
- * variable is true and its client id and secret are set.
+ * sign-in (their OAuth callbacks). Dropbox and OneDrive are on when their
+ * *_ENABLED variable is true and their client id and secret are set; Google
+ * Drive when its client id and secret are set. CLOUD_STORAGE_ENABLED=false
+ * turns all three off.
  */
 declare(strict_types=1);
 
-$flag = static function (string $name, bool $default): bool {
-    $value = env($name);
+// An env() value as a boolean (true/false, 1/0, yes/no, on/off); unset or
+// empty gives $default.
+$flag = static function ($value, bool $default): bool {
     if ($value === null || $value === '' || $value === false) {
         return $default;
     }
@@ -18,33 +21,32 @@ $flag = static function (string $name, bool $default): bool {
     return filter_var($value, FILTER_VALIDATE_BOOLEAN);
 };
 
-$text = static function (string $name, string $default = ''): string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, string $default = ''): string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
-$all = $flag('CLOUD_STORAGE_ENABLED', true);
-$on = static function (string $prefix, bool $default) use ($all, $flag, $text): bool {
-    return $all
-        && $flag($prefix . '_ENABLED', $default)
-        && $text($prefix . '_CLIENT_ID') !== ''
-        && $text($prefix . '_CLIENT_SECRET') !== '';
+$all = $flag(env('CLOUD_STORAGE_ENABLED'), true);
+// A provider is on when enabled and both of its OAuth credentials are set.
+$on = static function ($enabled, bool $default, string $id, string $secret) use ($all, $flag): bool {
+    return $all && $flag($enabled, $default) && $id !== '' && $secret !== '';
 };
 
-$googleClientId = $text('GOOGLE_DRIVE_CLIENT_ID');
+$google = [$text(env('GOOGLE_DRIVE_CLIENT_ID')), $text(env('GOOGLE_DRIVE_CLIENT_SECRET'))];
+$dropbox = [$text(env('DROPBOX_CLIENT_ID')), $text(env('DROPBOX_CLIENT_SECRET'))];
+$onedrive = [$text(env('ONEDRIVE_CLIENT_ID')), $text(env('ONEDRIVE_CLIENT_SECRET'))];
 
 return [
     'CloudStorage' => [
-        'auth_domain' => $text('CLOUD_STORAGE_AUTH_DOMAIN'),
+        'auth_domain' => $text(env('CLOUD_STORAGE_AUTH_DOMAIN')),
         'GoogleDrive' => [
-            'client_id' => $googleClientId,
-            'client_secret' => $text('GOOGLE_DRIVE_CLIENT_SECRET'),
+            'client_id' => $google[0],
+            'client_secret' => $google[1],
             // Browser key of the Google Picker.
-            'api_key' => $text('GOOGLE_DRIVE_API_KEY'),
+            'api_key' => $text(env('GOOGLE_DRIVE_API_KEY')),
             // The project number: the digits before the first '-' of the client id.
-            'client_id_num' => (string)strstr($googleClientId, '-', true),
-            'enabled' => $on('GOOGLE_DRIVE', true),
+            'client_id_num' => (string)strstr($google[0], '-', true),
+            'enabled' => $on(null, true, ...$google),
             'scopes' => [
                 'https://www.googleapis.com/auth/drive.file',
                 'https://www.googleapis.com/auth/drive.readonly',
@@ -53,24 +55,24 @@ return [
             ],
         ],
         'Dropbox' => [
-            'client_id' => $text('DROPBOX_CLIENT_ID'),
-            'client_secret' => $text('DROPBOX_CLIENT_SECRET'),
-            'enabled' => $on('DROPBOX', false),
+            'client_id' => $dropbox[0],
+            'client_secret' => $dropbox[1],
+            'enabled' => $on(env('DROPBOX_ENABLED'), false, ...$dropbox),
             'scopes' => ['files.metadata.read', 'files.content.read', 'sharing.read'],
         ],
         'OneDrive' => [
-            'client_id' => $text('ONEDRIVE_CLIENT_ID'),
-            'client_secret' => $text('ONEDRIVE_CLIENT_SECRET'),
+            'client_id' => $onedrive[0],
+            'client_secret' => $onedrive[1],
             // common: personal and work accounts; consumers; organizations; or a tenant id.
-            'tenant_id' => $text('ONEDRIVE_TENANT_ID', 'common'),
-            'enabled' => $on('ONEDRIVE', false),
+            'tenant_id' => $text(env('ONEDRIVE_TENANT_ID'), 'common'),
+            'enabled' => $on(env('ONEDRIVE_ENABLED'), false, ...$onedrive),
             'scopes' => ['Files.Read', 'Files.Read.All', 'User.Read', 'offline_access'],
         ],
         'Settings' => [
             // Refresh access tokens this many seconds before they expire.
             'token_buffer' => 300,
             'auto_sync_interval' => 24,
-            'debug' => $flag('DEBUG', false),
+            'debug' => $flag(env('DEBUG'), false),
             'max_files_per_selection' => 50,
             'enable_thumbnails' => true,
             'thumbnail_size' => 'medium',

@@ -6,8 +6,9 @@
  */
 declare(strict_types=1);
 
-$flag = static function (string $name, bool $default): bool {
-    $value = env($name);
+// An env() value as a boolean (true/false, 1/0, yes/no, on/off); unset or
+// empty gives $default.
+$flag = static function ($value, bool $default): bool {
     if ($value === null || $value === '' || $value === false) {
         return $default;
     }
@@ -15,18 +16,17 @@ $flag = static function (string $name, bool $default): bool {
     return filter_var($value, FILTER_VALIDATE_BOOLEAN);
 };
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
 return [
     'GoogleOAuth' => [
-        'enabled' => $flag('GOOGLE_OAUTH_ENABLED', false),
-        'client_id' => $text('GOOGLE_OAUTH_CLIENT_ID'),
-        'client_secret' => $text('GOOGLE_OAUTH_CLIENT_SECRET'),
-        'redirect_uri' => $text('GOOGLE_OAUTH_REDIRECT_URI'),
+        'enabled' => $flag(env('GOOGLE_OAUTH_ENABLED'), false),
+        'client_id' => $text(env('GOOGLE_OAUTH_CLIENT_ID')),
+        'client_secret' => $text(env('GOOGLE_OAUTH_CLIENT_SECRET')),
+        'redirect_uri' => $text(env('GOOGLE_OAUTH_REDIRECT_URI')),
         'scopes' => ['openid', 'email', 'profile'],
     ],
 ];

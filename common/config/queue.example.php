@@ -11,8 +11,9 @@
  */
 declare(strict_types=1);
 
-$flag = static function (string $name, bool $default): bool {
-    $value = env($name);
+// An env() value as a boolean (true/false, 1/0, yes/no, on/off); unset or
+// empty gives $default.
+$flag = static function ($value, bool $default): bool {
     if ($value === null || $value === '' || $value === false) {
         return $default;
     }
@@ -20,26 +21,25 @@ $flag = static function (string $name, bool $default): bool {
     return filter_var($value, FILTER_VALIDATE_BOOLEAN);
 };
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
-$url = $text('QUEUE_URL');
+$url = $text(env('QUEUE_URL'));
 if ($url === null) {
-    $password = $text('REDIS_PASSWORD');
+    $password = $text(env('REDIS_PASSWORD'));
     $url = sprintf(
         '%s://%s%s:%d/%d',
-        $flag('REDIS_TLS_ENABLED', false) ? 'rediss' : $text('QUEUE_ENGINE', 'redis'),
+        $flag(env('REDIS_TLS_ENABLED'), false) ? 'rediss' : $text(env('QUEUE_ENGINE'), 'redis'),
         $password !== null ? ':' . rawurlencode($password) . '@' : '',
-        $text('REDIS_HOST', 'localhost'),
-        (int)$text('REDIS_PORT', '6379'),
-        (int)$text('REDIS_DATABASE', '1')
+        $text(env('REDIS_HOST'), 'localhost'),
+        (int)$text(env('REDIS_PORT'), '6379'),
+        (int)$text(env('REDIS_DATABASE'), '1')
     );
 }
 
-$verify = $flag('REDIS_TLS_VERIFY_PEER', false);
+$verify = $flag(env('REDIS_TLS_VERIFY_PEER'), false);
 
 return [
     'Queue' => [
@@ -52,9 +52,9 @@ return [
             // How long the worker waits for a job before polling again (ms).
             'receiveTimeout' => 10000,
             'options' => [
-                'timeout' => (int)$text('REDIS_TIMEOUT', '10'),
+                'timeout' => (int)$text(env('REDIS_TIMEOUT'), '10'),
                 'read_timeout' => 30,
-                'persistent' => $flag('REDIS_PERSISTENT', false),
+                'persistent' => $flag(env('REDIS_PERSISTENT'), false),
                 'ssl' => [
                     'verify_peer' => $verify,
                     'verify_peer_name' => $verify,

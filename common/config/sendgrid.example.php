@@ -8,9 +8,8 @@ declare(strict_types=1);
 
 use App\Mailer\Transport\SendGridTransport;
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
@@ -18,12 +17,12 @@ return [
     'EmailTransport' => [
         'sendgrid' => [
             'className' => SendGridTransport::class,
-            'apiKey' => $text('EMAIL_API_KEY'),
+            'apiKey' => $text(env('EMAIL_API_KEY')),
         ],
     ],
     'AppEmail' => [
-        'transport' => $text('EMAIL_TRANSPORT', 'sendgrid'),
-        'from_email' => $text('FROM_EMAIL'),
-        'notify_email' => $text('NOTIFY_EMAIL'),
+        'transport' => $text(env('EMAIL_TRANSPORT'), 'sendgrid'),
+        'from_email' => $text(env('FROM_EMAIL')),
+        'notify_email' => $text(env('NOTIFY_EMAIL')),
     ],
 ];

@@ -10,8 +10,9 @@ declare(strict_types=1);
 
 use Cake\Mailer\Transport\SmtpTransport;
 
-$flag = static function (string $name, bool $default): bool {
-    $value = env($name);
+// An env() value as a boolean (true/false, 1/0, yes/no, on/off); unset or
+// empty gives $default.
+$flag = static function ($value, bool $default): bool {
     if ($value === null || $value === '' || $value === false) {
         return $default;
     }
@@ -19,9 +20,8 @@ $flag = static function (string $name, bool $default): bool {
     return filter_var($value, FILTER_VALIDATE_BOOLEAN);
 };
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
@@ -29,18 +29,18 @@ return [
     'EmailTransport' => [
         'smtp' => [
             'className' => SmtpTransport::class,
-            'host' => $text('SMTP_HOST'),
-            'port' => (int)$text('SMTP_PORT', '587'),
+            'host' => $text(env('SMTP_HOST')),
+            'port' => (int)$text(env('SMTP_PORT'), '587'),
             // null: no SMTP AUTH.
-            'username' => $text('SMTP_USERNAME'),
-            'password' => $text('SMTP_PASSWORD'),
-            'tls' => $flag('SMTP_TLS', true),
+            'username' => $text(env('SMTP_USERNAME')),
+            'password' => $text(env('SMTP_PASSWORD')),
+            'tls' => $flag(env('SMTP_TLS'), true),
             'timeout' => 30,
         ],
     ],
     'AppEmail' => [
-        'transport' => $text('EMAIL_TRANSPORT', 'smtp'),
-        'from_email' => $text('FROM_EMAIL'),
-        'notify_email' => $text('NOTIFY_EMAIL'),
+        'transport' => $text(env('EMAIL_TRANSPORT'), 'smtp'),
+        'from_email' => $text(env('FROM_EMAIL')),
+        'notify_email' => $text(env('NOTIFY_EMAIL')),
     ],
 ];

@@ -11,8 +11,9 @@
  */
 declare(strict_types=1);
 
-$flag = static function (string $name, bool $default): bool {
-    $value = env($name);
+// An env() value as a boolean (true/false, 1/0, yes/no, on/off); unset or
+// empty gives $default.
+$flag = static function ($value, bool $default): bool {
     if ($value === null || $value === '' || $value === false) {
         return $default;
     }
@@ -20,21 +21,20 @@ $flag = static function (string $name, bool $default): bool {
     return filter_var($value, FILTER_VALIDATE_BOOLEAN);
 };
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
 return [
     'Storage' => [
         // null: the AWS SDK's default endpoint for the region.
-        'endpoint' => $text('STORAGE_ENDPOINT'),
+        'endpoint' => $text(env('STORAGE_ENDPOINT')),
         // Both null: the SDK's credential chain (instance profile, IAM role).
-        'accessKey' => $text('STORAGE_ACCESS_KEY'),
-        'secretKey' => $text('STORAGE_SECRET_KEY'),
-        'bucket' => $text('STORAGE_BUCKET', 'orangescrum'),
-        'region' => $text('STORAGE_REGION', 'us-east-1'),
-        'use_path_style_endpoint' => $flag('STORAGE_PATH_STYLE', false),
+        'accessKey' => $text(env('STORAGE_ACCESS_KEY')),
+        'secretKey' => $text(env('STORAGE_SECRET_KEY')),
+        'bucket' => $text(env('STORAGE_BUCKET'), 'orangescrum'),
+        'region' => $text(env('STORAGE_REGION'), 'us-east-1'),
+        'use_path_style_endpoint' => $flag(env('STORAGE_PATH_STYLE'), false),
     ],
 ];

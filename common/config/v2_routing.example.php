@@ -10,8 +10,9 @@
  */
 declare(strict_types=1);
 
-$flag = static function (string $name, bool $default): bool {
-    $value = env($name);
+// An env() value as a boolean (true/false, 1/0, yes/no, on/off); unset or
+// empty gives $default.
+$flag = static function ($value, bool $default): bool {
     if ($value === null || $value === '' || $value === false) {
         return $default;
     }
@@ -19,32 +20,31 @@ $flag = static function (string $name, bool $default): bool {
     return filter_var($value, FILTER_VALIDATE_BOOLEAN);
 };
 
-$text = static function (string $name, string $default = ''): string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, string $default = ''): string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
 // Base URLs without a trailing slash.
-$v2 = rtrim($text('V2_BASE_URL'), '/');
-$v4 = rtrim($text('V4_BASE_URL'), '/');
+$v2 = rtrim($text(env('V2_BASE_URL')), '/');
+$v4 = rtrim($text(env('V4_BASE_URL')), '/');
 // Minutes an auto-login link stays valid.
-$expiry = (int)$text('V2_ROUTING_TOKEN_EXPIRATION', '15');
-$debug = $flag('DEBUG', false);
+$expiry = (int)$text(env('V2_ROUTING_TOKEN_EXPIRATION'), '15');
+$debug = $flag(env('DEBUG'), false);
 
 return [
     'V2Routing' => [
-        'apiKey' => $text('V2_ROUTING_API_KEY'),
+        'apiKey' => $text(env('V2_ROUTING_API_KEY')),
         'baseUrl' => $v2,
         'v4BaseUrl' => $v4,
         'tokenExpiration' => $expiry,
         // Seconds before a call to V2 gives up.
-        'timeout' => (int)$text('V2_ROUTING_TIMEOUT', '10'),
-        'sslVerify' => $flag('V2_ROUTING_SSL_VERIFY', true),
+        'timeout' => (int)$text(env('V2_ROUTING_TIMEOUT'), '10'),
+        'sslVerify' => $flag(env('V2_ROUTING_SSL_VERIFY'), true),
         'debug' => $debug,
     ],
     'V4Routing' => [
-        'enabled' => $flag('V4_ROUTING_ENABLED', false),
+        'enabled' => $flag(env('V4_ROUTING_ENABLED'), false),
         'v2BaseUrl' => $v2,
         'tokenExpiration' => $expiry,
         'debug' => $debug,

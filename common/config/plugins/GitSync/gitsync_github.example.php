@@ -8,24 +8,23 @@
  */
 declare(strict_types=1);
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
 // HTTP_ROOT is the application's own base URL constant; FULL_BASE_URL stands in
 // when this file is read before the application defines it.
-$root = defined('HTTP_ROOT') ? (string)HTTP_ROOT : rtrim((string)$text('FULL_BASE_URL', ''), '/') . '/';
+$root = defined('HTTP_ROOT') ? (string)HTTP_ROOT : rtrim((string)$text(env('FULL_BASE_URL'), ''), '/') . '/';
 
 return [
     'GitSync' => [
         'github' => [
-            'name' => $text('GITHUB_CLIENT_NAME'),
-            'client_id' => $text('GITHUB_CLIENT_ID'),
-            'client_secret' => $text('GITHUB_CLIENT_SECRET'),
-            'redirect_uri' => $text('GITHUB_REDIRECT_URI', $root . 'git-sync/callback/github'),
-            'webhook_secret' => $text('GITHUB_WEBHOOK_SECRET'),
+            'name' => $text(env('GITHUB_CLIENT_NAME')),
+            'client_id' => $text(env('GITHUB_CLIENT_ID')),
+            'client_secret' => $text(env('GITHUB_CLIENT_SECRET')),
+            'redirect_uri' => $text(env('GITHUB_REDIRECT_URI'), $root . 'git-sync/callback/github'),
+            'webhook_secret' => $text(env('GITHUB_WEBHOOK_SECRET')),
         ],
     ],
 ];

@@ -8,26 +8,25 @@
  */
 declare(strict_types=1);
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
 // HTTP_ROOT is the application's own base URL constant; FULL_BASE_URL stands in
 // when this file is read before the application defines it.
-$root = defined('HTTP_ROOT') ? (string)HTTP_ROOT : rtrim((string)$text('FULL_BASE_URL', ''), '/') . '/';
+$root = defined('HTTP_ROOT') ? (string)HTTP_ROOT : rtrim((string)$text(env('FULL_BASE_URL'), ''), '/') . '/';
 
 return [
     'GitSync' => [
         'gitlab' => [
-            'name' => $text('GITLAB_CLIENT_NAME'),
-            'client_id' => $text('GITLAB_CLIENT_ID'),
-            'client_secret' => $text('GITLAB_CLIENT_SECRET'),
-            'redirect_uri' => $text('GITLAB_REDIRECT_URI', $root . 'git-sync/callback/gitlab'),
+            'name' => $text(env('GITLAB_CLIENT_NAME')),
+            'client_id' => $text(env('GITLAB_CLIENT_ID')),
+            'client_secret' => $text(env('GITLAB_CLIENT_SECRET')),
+            'redirect_uri' => $text(env('GITLAB_REDIRECT_URI'), $root . 'git-sync/callback/gitlab'),
             // A self-managed GitLab: its URL.
-            'instance_url' => $text('GITLAB_INSTANCE_URL', 'https://gitlab.com'),
-            'webhook_secret' => $text('GITLAB_WEBHOOK_SECRET'),
+            'instance_url' => $text(env('GITLAB_INSTANCE_URL'), 'https://gitlab.com'),
+            'webhook_secret' => $text(env('GITLAB_WEBHOOK_SECRET')),
         ],
     ],
 ];

@@ -6,18 +6,17 @@
  */
 declare(strict_types=1);
 
-$text = static function (string $name, ?string $default = null): ?string {
-    $value = env($name);
-
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
 return [
     'Stripe' => [
-        'publishable_key' => $text('STRIPE_PUBLISHABLE_KEY'),
-        'secret_key' => $text('STRIPE_SECRET_KEY'),
-        'webhook_secret' => $text('STRIPE_WEBHOOK_SECRET'),
-        'currency' => $text('STRIPE_CURRENCY', 'usd'),
+        'publishable_key' => $text(env('STRIPE_PUBLISHABLE_KEY')),
+        'secret_key' => $text(env('STRIPE_SECRET_KEY')),
+        'webhook_secret' => $text(env('STRIPE_WEBHOOK_SECRET')),
+        'currency' => $text(env('STRIPE_CURRENCY'), 'usd'),
         // Prefix of the product ids this installation creates in Stripe.
         'product_prefix' => 'cloud_v3_',
     ],
