@@ -29,7 +29,7 @@ $text = static function ($value, ?string $default = null): ?string {
     return $value === null || $value === '' || $value === false ? $default : (string)$value;
 };
 
-// Docker secrets: DB_PASSWORD_FILE names a file holding the password. The
+// DB_PASSWORD_FILE (a Docker secret) names a file holding the password. The
 // launchers already export its content as DB_PASSWORD; reading it here as
 // well keeps php-cli commands started by hand working.
 $dbPassword = $text(env('DB_PASSWORD'));

@@ -4,8 +4,8 @@
  * application as config/queue.php). The worker runs
  * `bin/cake.php queue worker --max-runtime WORKER_MAX_RUNTIME --sleep WORKER_SLEEP`.
  *
- * QUEUE_URL, when set, is the queue's DSN as is, e.g.
- * rediss://:token@primary.example.cache.amazonaws.com:6379/1 (TLS). Otherwise
+ * QUEUE_URL, when set, is the queue's DSN as is (scheme rediss:// for TLS,
+ * the auth token as the password part, the database as the path). Otherwise
  * the DSN is built from QUEUE_ENGINE (redis) and the REDIS_* variables, on
  * Redis database 1 unless REDIS_DATABASE says otherwise.
  */
