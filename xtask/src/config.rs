@@ -526,7 +526,11 @@ mod tests {
         assert_eq!(cfg.frankenphp.php_version, "8.3");
         assert_eq!(cfg.dist.keep_versions, 3);
         assert_eq!(cfg.frankenphp.go_version, "1.26.0");
-        assert_eq!(cfg.frankenphp.extensions.len(), 43, "the original's 43 extensions");
+        assert_eq!(
+            cfg.frankenphp.extensions.len(),
+            43,
+            "the original's 43 extensions"
+        );
         assert!(cfg.app.configs.contains(&"app_local".to_string()));
     }
 
@@ -543,7 +547,12 @@ mod tests {
             if entry.file_type().is_dir() {
                 continue;
             }
-            let rel = entry.path().strip_prefix(&dir).unwrap().to_string_lossy().into_owned();
+            let rel = entry
+                .path()
+                .strip_prefix(&dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             files.insert(rel);
         }
         let mut listed = std::collections::BTreeSet::new();

@@ -145,9 +145,9 @@ fn github_token_set() -> bool {
 
 /// Either builder Dockerfile uses BuildKit syntax ([`plan::needs_buildkit`]).
 fn uses_buildkit(layout: &Layout) -> bool {
-    ["base.Dockerfile", "embed.Dockerfile"].iter().any(|f| {
-        fs::read_to_string(layout.builder.join(f)).is_ok_and(|t| plan::needs_buildkit(&t))
-    })
+    ["base.Dockerfile", "embed.Dockerfile"]
+        .iter()
+        .any(|f| fs::read_to_string(layout.builder.join(f)).is_ok_and(|t| plan::needs_buildkit(&t)))
 }
 
 fn dockerfile_sha256(layout: &Layout) -> Result<String> {
@@ -176,7 +176,8 @@ fn dry_run(proj: &Project, args: &BuildArgs, layout: Layout, app: AppSource) -> 
         run_id: std::process::id(),
     };
     let mut lines = vec![
-        "# cargo xtask build --dry-run: every command a build runs, in order; nothing was run.".to_string(),
+        "# cargo xtask build --dry-run: every command a build runs, in order; nothing was run."
+            .to_string(),
         format!(
             "# the binary must match the Docker daemon's architecture ({} assumed here)",
             input.arch
@@ -217,7 +218,10 @@ fn dry_run_warnings(cfg: &crate::config::Config, input: &PlanInput) -> Vec<Strin
             ));
         } else {
             for f in source::missing_files(&input.app.path, &plan::APP_REQUIRED) {
-                out.push(format!("the app source {} has no {f}", input.app.path.display()));
+                out.push(format!(
+                    "the app source {} has no {f}",
+                    input.app.path.display()
+                ));
             }
         }
     }
@@ -345,7 +349,10 @@ fn preflight(proj: &Project, layout: &Layout, app: &AppSource, args: &BuildArgs)
         .filter(|f| !proj.root.join(f).is_file())
         .collect();
     if missing.is_empty() {
-        ok(format!("builder files: {}", plan::REQUIRED_SOURCES.join(", ")));
+        ok(format!(
+            "builder files: {}",
+            plan::REQUIRED_SOURCES.join(", ")
+        ));
     } else if !args.clean {
         problems.push(format!(
             "builder files missing in {}: {}. Fix: restore them (git checkout -- {})",
@@ -384,9 +391,15 @@ fn preflight(proj: &Project, layout: &Layout, app: &AppSource, args: &BuildArgs)
 
 fn plan_token_note() -> String {
     if github_token_set() {
-        format!("{} is set: passed to the image builds as a BuildKit secret", plan::TOKEN_VAR)
+        format!(
+            "{} is set: passed to the image builds as a BuildKit secret",
+            plan::TOKEN_VAR
+        )
     } else {
-        format!("{} is not set: GitHub downloads are anonymous (rate-limited)", plan::TOKEN_VAR)
+        format!(
+            "{} is not set: GitHub downloads are anonymous (rate-limited)",
+            plan::TOKEN_VAR
+        )
     }
 }
 

@@ -782,7 +782,10 @@ mod tests {
     #[test]
     fn github_token_is_a_build_secret_of_both_builds() {
         let with = lines_of(&input(true, Flags::default(), true));
-        let builds: Vec<&String> = with.iter().filter(|l| l.contains(" docker build ")).collect();
+        let builds: Vec<&String> = with
+            .iter()
+            .filter(|l| l.contains(" docker build "))
+            .collect();
         assert_eq!(builds.len(), 2, "{with:#?}");
         for b in &builds {
             assert!(
@@ -792,7 +795,9 @@ mod tests {
             assert!(b.starts_with("DOCKER_BUILDKIT=1 "), "{b}");
             assert!(!b.contains("--build-arg GITHUB_TOKEN"), "{b}");
         }
-        assert!(with.iter().any(|l| l.starts_with("# GITHUB_TOKEN is set: both image builds get it as the BuildKit secret `github_token`")));
+        assert!(with.iter().any(|l| l.starts_with(
+            "# GITHUB_TOKEN is set: both image builds get it as the BuildKit secret `github_token`"
+        )));
         let without = lines(true, Flags::default());
         assert!(!without.iter().any(|l| l.contains("--secret")));
         // A Dockerfile without BuildKit syntax and no token: the engine's default builder.
@@ -896,11 +901,17 @@ mod tests {
         assert_eq!(go_version_problem(&c), None, "1.26 means 1.26.0");
         c.frankenphp.version = "9.9.9".into();
         c.frankenphp.go_version = "1.0".into();
-        assert_eq!(go_version_problem(&c), None, "unknown versions are not judged");
+        assert_eq!(
+            go_version_problem(&c),
+            None,
+            "unknown versions are not judged"
+        );
         // The table matches the repository's own pins.
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let repo = Config::load(&root.join(crate::config::CONFIG_FILE), &[], &[]).unwrap();
-        assert!(GO_REQUIRED.iter().any(|(v, _)| *v == repo.frankenphp.version));
+        assert!(GO_REQUIRED
+            .iter()
+            .any(|(v, _)| *v == repo.frankenphp.version));
         assert_eq!(go_version_problem(&repo), None);
     }
 
@@ -910,7 +921,9 @@ mod tests {
             "FROM x\nRUN --mount=type=secret,id=github_token ./build-static.sh\n"
         ));
         assert!(needs_buildkit("  RUN --mount=type=cache,target=/c true"));
-        assert!(!needs_buildkit("FROM x\n# RUN --mount=type=secret\nRUN true\n"));
+        assert!(!needs_buildkit(
+            "FROM x\n# RUN --mount=type=secret\nRUN true\n"
+        ));
         // The repository's Dockerfiles read the token through a secret mount.
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         for f in ["base.Dockerfile", "embed.Dockerfile"] {

@@ -465,10 +465,18 @@ mod tests {
         let f = from.path();
         fs::create_dir_all(f.join("plugins/Payments")).unwrap();
         fs::create_dir_all(f.join("plugins/GitSync")).unwrap();
-        fs::write(f.join("app_local.example.php"), "<?php // @@APP_NAME@@ @@VERSION@@\n").unwrap();
+        fs::write(
+            f.join("app_local.example.php"),
+            "<?php // @@APP_NAME@@ @@VERSION@@\n",
+        )
+        .unwrap();
         fs::write(f.join("queue.example.php"), "<?php\n").unwrap();
         fs::write(f.join("unlisted.example.php"), "<?php\n").unwrap();
-        fs::write(f.join("plugins/Payments/stripe.example.php"), "<?php // stripe\n").unwrap();
+        fs::write(
+            f.join("plugins/Payments/stripe.example.php"),
+            "<?php // stripe\n",
+        )
+        .unwrap();
         fs::write(f.join("plugins/GitSync/gitsync.example.php"), "<?php\n").unwrap();
         let a = app.path();
         fs::create_dir_all(a.join("config")).unwrap();
@@ -490,7 +498,10 @@ mod tests {
             "<?php // orangescrum v0.0.0\n"
         );
         assert!(!a.join("config/unlisted.php").exists(), "only listed files");
-        assert!(!a.join("plugins/GitSync").exists(), "no plugin folder invented");
+        assert!(
+            !a.join("plugins/GitSync").exists(),
+            "no plugin folder invented"
+        );
 
         fs::remove_file(f.join("queue.example.php")).unwrap();
         let e = format!("{:#}", install_configs(&cfg, f, a).unwrap_err());
@@ -521,8 +532,14 @@ mod tests {
         assert_eq!(copied, ["bin/db-lifecycle.php"]);
         let dest = app.path().join("bin/db-lifecycle.php");
         assert_eq!(fs::read_to_string(&dest).unwrap(), "<?php // new\n");
-        assert_eq!(fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o755);
-        assert!(app.path().join("bin/cake.php").is_file(), "the app keeps its files");
+        assert_eq!(
+            fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+        assert!(
+            app.path().join("bin/cake.php").is_file(),
+            "the app keeps its files"
+        );
         assert!(copy_overlay(&from.path().join("none"), app.path())
             .unwrap()
             .is_empty());
