@@ -11,7 +11,9 @@
 # `cargo xtask build` (`--dry-run` prints the command); they have no defaults,
 # so the values exist in one place only. GO_VERSION must satisfy the `go` line
 # of FrankenPHP's go.mod and caddy/go.mod (GOTOOLCHAIN=local: no other
-# toolchain is fetched); the build refuses an older one before starting.
+# toolchain is fetched); for the FrankenPHP versions listed in
+# xtask/src/build/plan.rs (GO_REQUIRED) the build refuses an older one before
+# starting, and `go mod download` below stops on it in any case.
 #
 # Needs BuildKit (RUN --mount): GITHUB_TOKEN, when set for `cargo xtask build`,
 # arrives as the secret `github_token` and exists only while build-static.sh

@@ -940,6 +940,116 @@ mod tests {
         }
     }
 
+    fn repo_file(rel: &str) -> String {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        std::fs::read_to_string(root.join(rel)).unwrap()
+    }
+
+    /// The embedded Caddyfile follows FrankenPHP v1.12.1's rules (ARCHITECTURE.md,
+    /// "Serving"): address from the environment, `php_server` with its own root, and the
+    /// original's headers.
+    #[test]
+    fn embedded_caddyfile_takes_address_and_root_from_the_environment() {
+        let text = repo_file("packaging/builder/Caddyfile");
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let has = |l: &str| lines.contains(&l);
+        assert!(has("http://:{$APP_PORT:8080} {"), "{text}");
+        assert!(has("bind {$APP_BIND_IP:127.0.0.1}"));
+        assert!(has("admin {$CADDY_ADMIN:off}") && has("auto_https off"));
+        assert!(has("root * webroot/") && has("encode zstd br gzip"));
+        let php = lines
+            .iter()
+            .position(|l| *l == "php_server {")
+            .expect("php_server block");
+        assert_eq!(
+            lines[php + 1],
+            "root webroot/",
+            "without it php_server serves public/"
+        );
+        for h in [
+            "-Server",
+            "-X-Powered-By",
+            "-Server-Timing",
+            "X-Content-Type-Options nosniff",
+            "X-Frame-Options SAMEORIGIN",
+            "X-XSS-Protection \"1; mode=block\"",
+            "Referrer-Policy strict-origin-when-cross-origin",
+            "header @static Cache-Control \"public, max-age=2592000, immutable\"",
+            "@https header X-Forwarded-Proto https",
+            "header @https Strict-Transport-Security \"max-age=31536000; includeSubDomains; preload\"",
+        ] {
+            assert!(has(h), "{h} missing from the Caddyfile");
+        }
+        let statics = lines
+            .iter()
+            .find(|l| l.starts_with("@static path "))
+            .expect("@static matcher");
+        for p in [
+            "/css/*",
+            "/js/*",
+            "/img/*",
+            "/favicon.ico",
+            "/*.map",
+            "/files/*",
+            "/invoice-logo/*",
+        ] {
+            assert!(statics.split(' ').any(|w| w == p), "{p}");
+        }
+        assert!(
+            !text.contains("@@"),
+            "the Caddyfile needs no package placeholders"
+        );
+    }
+
+    /// common/php/php.ini carries the original build's values.
+    #[test]
+    fn php_ini_has_the_original_values() {
+        let text = repo_file(PHP_INI);
+        let values: std::collections::BTreeMap<&str, &str> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with(';'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .collect();
+        for (k, v) in [
+            ("memory_limit", "512M"),
+            ("max_execution_time", "300"),
+            ("max_input_nesting_level", "64"),
+            ("upload_max_filesize", "100M"),
+            ("post_max_size", "100M"),
+            ("max_file_uploads", "20"),
+            ("output_buffering", "4096"),
+            ("zlib.output_compression", "On"),
+            ("zlib.output_compression_level", "6"),
+            ("session.save_handler", "redis"),
+            ("session.save_path", "\"tcp://${REDIS_HOST}:${REDIS_PORT}\""),
+            ("session.gc_maxlifetime", "1800"),
+            ("session.use_strict_mode", "On"),
+            ("session.cookie_httponly", "On"),
+            ("session.cookie_samesite", "Lax"),
+            ("opcache.enable", "On"),
+            ("opcache.memory_consumption", "256"),
+            ("opcache.interned_strings_buffer", "32"),
+            ("opcache.max_accelerated_files", "10000"),
+            ("opcache.revalidate_freq", "0"),
+            ("display_errors", "Off"),
+            ("log_errors", "On"),
+            ("expose_php", "Off"),
+            ("default_charset", "\"UTF-8\""),
+            ("default_socket_timeout", "60"),
+        ] {
+            assert_eq!(values.get(k), Some(&v), "{k}");
+        }
+        assert!(
+            !text.contains("@@"),
+            "no package placeholders: it is copied as is"
+        );
+    }
+
     #[test]
     fn preflight_lines() {
         let got = render(&preflight_steps(
