@@ -269,6 +269,16 @@ fn preflight(proj: &Project, layout: &Layout, app: &AppSource, args: &BuildArgs)
             "the docker CLI is not installed (no `docker` on PATH). Fix: install Docker Engine (https://docs.docker.com/engine/install/)".into(),
         ),
     }
+    if !args.clean && (uses_buildkit(layout) || github_token_set()) {
+        // Docker 20.10's CLI has BuildKit built in; newer CLIs need the buildx plugin.
+        if plan::buildx_version().succeeds(sh) {
+            ok("BuildKit (docker buildx) for RUN --mount and build secrets".into());
+        } else {
+            eprintln!(
+                "  note     `docker buildx version` failed: the builds need BuildKit (DOCKER_BUILDKIT=1). Docker CLI 20.10 has it built in; newer CLIs need the buildx plugin (apt-get install docker-buildx-plugin)"
+            );
+        }
+    }
 
     if !args.clean {
         if args.skip_archive {

@@ -492,6 +492,11 @@ pub fn docker_info() -> Cmd {
     Cmd::new("docker").args(["info", "--format", "{{.ServerVersion}} {{.Architecture}}"])
 }
 
+/// `docker buildx version`: whether the CLI has BuildKit's buildx plugin.
+pub fn buildx_version() -> Cmd {
+    Cmd::new("docker").args(["buildx", "version"])
+}
+
 /// `git -C <app> rev-parse HEAD`: the app revision that is archived.
 pub fn git_revision(app: &Path) -> Cmd {
     Cmd::new("git")
@@ -520,6 +525,9 @@ pub fn preflight_steps(cfg: &Config, input: &PlanInput) -> Vec<Step> {
         )),
         Step::Run(docker_info()),
     ];
+    if input.buildkit || input.github_token {
+        steps.push(Step::Run(buildx_version()));
+    }
     if !input.flags.skip_archive && input.app.git {
         steps.push(Step::Run(git_revision(&input.app.path)));
         steps.push(Step::Run(git_status(&input.app.path)));
@@ -1061,6 +1069,7 @@ mod tests {
             [
                 "# 1. pre-flight: release v26.1.1, FrankenPHP 1.12.1, PHP 8.3, Go 1.26.0",
                 "docker info --format '{{.ServerVersion}} {{.Architecture}}'",
+                "docker buildx version",
                 "git -C /apps/orangescrum-v4 rev-parse HEAD",
                 "git -C /apps/orangescrum-v4 status --porcelain",
                 "# xtask: check that /apps/orangescrum-v4 has composer.json and webroot/index.php, that packaging/builder/base.Dockerfile, packaging/builder/embed.Dockerfile, packaging/builder/Caddyfile, common/php/php.ini exist, and that Go 1.26.0 satisfies FrankenPHP 1.12.1's go.mod; any problem stops the build here",
