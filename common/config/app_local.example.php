@@ -1,12 +1,10 @@
 <?php
 /**
- * @@APP_NAME@@ @@VERSION@@ — production overrides for config/app.php
- * (installed in the application as config/app_local.php).
+ * @@APP_NAME@@ @@VERSION@@ — production overrides of config/app.php, installed in
+ * the embedded application as config/app_local.php.
  *
- * Every setting is read from the environment with env(); this file holds no
- * secret and is the same for every installation. Variables: .env.example,
- * reference: CONFIGS.md. The validator (helpers/validate-env.sh) checks the
- * same variables before the server starts.
+ * Every value comes from the environment (env()); the file holds no secret and
+ * is the same for every installation. Variable reference: CONFIGS.md.
  */
 declare(strict_types=1);
 
@@ -14,9 +12,10 @@ use Cake\Database\Connection;
 use Cake\Database\Driver\Postgres;
 use Cake\Log\Engine\ConsoleLog;
 
-// "true"/"false" (also 1/0, yes/no, on/off); unset or empty gives $default.
-$bool = static function (string $name, bool $default = false): bool {
-    $value = env($name);
+// true/false, 1/0, yes/no, on/off; unset or empty gives $default.
+// An env() value as a boolean (true/false, 1/0, yes/no, on/off); unset or
+// empty gives $default.
+$flag = static function ($value, bool $default): bool {
     if ($value === null || $value === '' || $value === false) {
         return $default;
     }
@@ -24,21 +23,90 @@ $bool = static function (string $name, bool $default = false): bool {
     return filter_var($value, FILTER_VALIDATE_BOOLEAN);
 };
 
-$fullBaseUrl = (string)env('FULL_BASE_URL');
-$https = strncmp($fullBaseUrl, 'https://', 8) === 0;
-$sessionHandler = env('SESSION_HANDLER') ?: 'cache';
+// Empty strings count as unset, so `NAME=` in .env gives the default.
+// An env() value as a string; unset or empty (`NAME=` in .env) gives $default.
+$text = static function ($value, ?string $default = null): ?string {
+    return $value === null || $value === '' || $value === false ? $default : (string)$value;
+};
+
+// DB_PASSWORD_FILE (a Docker secret) names a file holding the password. The
+// launchers already export its content as DB_PASSWORD; reading it here as
+// well keeps php-cli commands started by hand working.
+$dbPassword = $text(env('DB_PASSWORD'));
+$passwordFile = $text(env('DB_PASSWORD_FILE'));
+if ($dbPassword === null && $passwordFile !== null && is_readable($passwordFile)) {
+    $dbPassword = rtrim((string)file_get_contents($passwordFile), "\r\n");
+}
+
+$fullBaseUrl = $text(env('FULL_BASE_URL'));
+$https = $fullBaseUrl !== null && strncmp($fullBaseUrl, 'https://', 8) === 0;
+
+// Session storage. cache (default): CakePHP's cache session handler on the
+// "session" cache configuration (Redis, shared by every instance). php: PHP's
+// own handler from php.ini (session.save_handler = redis); its save path is
+// completed here with the Redis database and password. database: the
+// sessions table.
+$sessionHandler = $text(env('SESSION_HANDLER'), 'cache');
+$sessionIni = [
+    'session.cookie_secure' => $https,
+    'session.cookie_httponly' => true,
+    'session.cookie_samesite' => 'Lax',
+];
+$cookieDomain = $text(env('SESSION_COOKIE_DOMAIN'));
+if ($cookieDomain !== null) {
+    $sessionIni['session.cookie_domain'] = $cookieDomain;
+}
+if ($sessionHandler === 'php') {
+    $query = ['database' => (int)$text(env('REDIS_DATABASE'), '0')];
+    $redisPassword = $text(env('REDIS_PASSWORD'));
+    if ($redisPassword !== null) {
+        $query['auth'] = $redisPassword;
+    }
+    $prefix = $text(env('REDIS_PREFIX'));
+    if ($prefix !== null) {
+        $query['prefix'] = $prefix . 'session_';
+    }
+    $sessionIni['session.save_path'] = sprintf(
+        'tcp://%s:%d?%s',
+        $text(env('REDIS_HOST'), 'localhost'),
+        (int)$text(env('REDIS_PORT'), '6379'),
+        http_build_query($query)
+    );
+}
+$session = [
+    'defaults' => $sessionHandler,
+    'cookie' => $text(env('SESSION_COOKIE_NAME'), 'PHPSESSID_V4'),
+    'ini' => $sessionIni,
+];
+if ($sessionHandler === 'cache') {
+    $session['handler'] = ['config' => 'session'];
+}
+
+// Logs go to stdout/stderr (docker compose logs, journalctl) unless
+// LOG_DEBUG_URL / LOG_ERROR_URL name another CakePHP log DSN.
+$log = static function ($url, string $stream, array $levels) use ($text): array {
+    $url = $text($url);
+    if ($url !== null) {
+        return ['url' => $url, 'levels' => $levels];
+    }
+
+    return ['className' => ConsoleLog::class, 'stream' => $stream, 'levels' => $levels];
+};
 
 return [
-    'debug' => $bool('DEBUG', false),
+    'debug' => $flag(env('DEBUG'), false),
 
     'App' => [
-        // false lets CakePHP derive the URL from the request (not recommended
-        // behind a proxy; links in e-mails need the public URL).
-        'fullBaseUrl' => $fullBaseUrl !== '' ? $fullBaseUrl : false,
+        // false: CakePHP derives the URL from the request (links in e-mails
+        // need FULL_BASE_URL behind a proxy).
+        'fullBaseUrl' => $fullBaseUrl ?? false,
+        'encoding' => $text(env('APP_ENCODING'), 'UTF-8'),
+        'defaultLocale' => $text(env('APP_DEFAULT_LOCALE'), 'en_US'),
+        'defaultTimezone' => $text(env('APP_DEFAULT_TIMEZONE'), 'UTC'),
     ],
 
     'Security' => [
-        'salt' => env('SECURITY_SALT'),
+        'salt' => $text(env('SECURITY_SALT')),
     ],
 
     'Datasources' => [
@@ -46,66 +114,23 @@ return [
             'className' => Connection::class,
             'driver' => Postgres::class,
             'persistent' => false,
-            'host' => env('DB_HOST'),
-            'port' => (int)(env('DB_PORT') ?: 5432),
-            'username' => env('DB_USERNAME'),
-            'password' => env('DB_PASSWORD'),
-            'database' => env('DB_NAME'),
+            'host' => $text(env('DB_HOST'), 'localhost'),
+            'port' => (int)$text(env('DB_PORT'), '5432'),
+            'username' => $text(env('DB_USERNAME')),
+            'password' => $dbPassword,
+            'database' => $text(env('DB_NAME')),
+            'schema' => $text(env('DB_SCHEMA'), 'public'),
             'encoding' => 'utf8',
             'timezone' => 'UTC',
             'cacheMetadata' => true,
-            'log' => false,
+            'log' => $flag(env('DB_LOG'), false),
         ],
     ],
 
-    // cache: sessions live in Redis through the "session" cache configuration
-    // of cache_redis.example.php, so every instance sees every session.
-    'Session' => $sessionHandler === 'cache'
-        ? [
-            'defaults' => 'cache',
-            'handler' => ['config' => 'session'],
-            'cookie' => '@@APP_NAME@@_session',
-            'ini' => ['session.cookie_secure' => $https, 'session.cookie_httponly' => true],
-        ]
-        : [
-            'defaults' => $sessionHandler,
-            'cookie' => '@@APP_NAME@@_session',
-            'ini' => ['session.cookie_secure' => $https, 'session.cookie_httponly' => true],
-        ],
+    'Session' => $session,
 
-    // Logs go to stdout/stderr: the container log (docker compose logs) or
-    // the journal (journalctl -u @@APP_NAME@@). Nothing is written to disk.
     'Log' => [
-        'debug' => [
-            'className' => ConsoleLog::class,
-            'stream' => 'php://stdout',
-            'levels' => ['notice', 'info', 'debug'],
-        ],
-        'error' => [
-            'className' => ConsoleLog::class,
-            'stream' => 'php://stderr',
-            'levels' => ['warning', 'error', 'critical', 'alert', 'emergency'],
-        ],
-    ],
-
-    // Routing between this installation (V4) and an OrangeScrum V2 installation.
-    'V4Routing' => [
-        'enabled' => $bool('V4_ROUTING_ENABLED', false),
-        'apiKey' => env('V2_ROUTING_API_KEY'),
-        'v2BaseUrl' => env('V2_BASE_URL'),
-        'v4BaseUrl' => env('V4_BASE_URL'),
-        'sslVerify' => $bool('V2_SSL_VERIFY', true),
-    ],
-
-    'Recaptcha' => [
-        'enabled' => $bool('RECAPTCHA_ENABLED', false),
-        'siteKey' => env('RECAPTCHA_SITE_KEY'),
-        'secretKey' => env('RECAPTCHA_SECRET_KEY'),
-    ],
-
-    'GoogleOAuth' => [
-        'enabled' => $bool('GOOGLE_OAUTH_ENABLED', false),
-        'clientId' => env('GOOGLE_CLIENT_ID'),
-        'clientSecret' => env('GOOGLE_CLIENT_SECRET'),
+        'debug' => $log(env('LOG_DEBUG_URL'), 'php://stdout', ['notice', 'info', 'debug']),
+        'error' => $log(env('LOG_ERROR_URL'), 'php://stderr', ['warning', 'error', 'critical', 'alert', 'emergency']),
     ],
 ];

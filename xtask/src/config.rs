@@ -46,6 +46,8 @@ pub struct Binary {
 pub struct FrankenPhp {
     pub version: String,
     pub php_version: String,
+    /// Go toolchain of the builder base image (`golang:<go_version>-alpine`).
+    pub go_version: String,
     pub extensions: Vec<String>,
 }
 
@@ -63,6 +65,12 @@ pub struct Runtime {
 #[serde(deny_unknown_fields, default)]
 pub struct App {
     pub source: String,
+    /// CakePHP config files installed into the app: `common/config/<name>.example.php` ->
+    /// `config/<name>.php`.
+    pub configs: Vec<String>,
+    /// Plugin config files, `<Plugin>/<name>`: `common/config/plugins/<Plugin>/<name>.example.php`
+    /// -> `plugins/<Plugin>/config/<name>.php`, when the app has `plugins/<Plugin>/`.
+    pub plugin_configs: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +97,7 @@ impl Default for Config {
             frankenphp: FrankenPhp {
                 version: "1.12.1".into(),
                 php_version: "8.3".into(),
+                go_version: "1.26.0".into(),
                 extensions: Vec::new(),
             },
             runtime: Runtime {
@@ -100,6 +109,8 @@ impl Default for Config {
             },
             app: App {
                 source: "../apps/orangescrum-v4".into(),
+                configs: Vec::new(),
+                plugin_configs: Vec::new(),
             },
             dist: Dist {
                 dir: "dist".into(),
@@ -234,6 +245,39 @@ impl Config {
                 bail!("{key} = {value:?}: no `..` components; use --out for an output folder elsewhere");
             }
         }
+        self.validate_configs()?;
+        if !is_dotted_number(&self.frankenphp.go_version) {
+            bail!(
+                "frankenphp.go_version = {:?}: expected a Go release such as 1.26.0 (the builder uses the image golang:<go_version>-alpine)",
+                self.frankenphp.go_version
+            );
+        }
+        Ok(())
+    }
+
+    /// `app.configs` are plain names, `app.plugin_configs` are `<Plugin>/<name>`, each listed
+    /// once: they become file names in the app.
+    fn validate_configs(&self) -> Result<()> {
+        let mut seen = std::collections::BTreeSet::new();
+        for name in &self.app.configs {
+            if !is_safe_name(name) || name.ends_with(".php") {
+                bail!("app.configs: {name:?} is not a config name: list the name without folder or extension (common/config/<name>.example.php)");
+            }
+            if !seen.insert(name.as_str()) {
+                bail!("app.configs lists {name:?} twice: remove one");
+            }
+        }
+        for entry in &self.app.plugin_configs {
+            let ok = entry
+                .split_once('/')
+                .is_some_and(|(p, n)| is_safe_name(p) && is_safe_name(n) && !n.ends_with(".php"));
+            if !ok {
+                bail!("app.plugin_configs: {entry:?} is not <Plugin>/<name> (common/config/plugins/<Plugin>/<name>.example.php)");
+            }
+            if !seen.insert(entry.as_str()) {
+                bail!("app.plugin_configs lists {entry:?} twice: remove one");
+            }
+        }
         Ok(())
     }
 
@@ -322,6 +366,15 @@ pub fn is_version(v: &str) -> bool {
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         && suffix.is_none_or(|s| !s.is_empty() && is_safe_name(s))
+}
+
+/// `1.26.0`, `1.26`: dot-separated numbers (a Go release; image tags use it verbatim).
+pub fn is_dotted_number(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A file-name component that is safe in paths, image names and shell words.
@@ -438,6 +491,18 @@ mod tests {
         assert!(!bad(
             |c| c.runtime.base_image = "registry:5000/alpine:3.20".into()
         ));
+        assert!(bad(|c| c.frankenphp.go_version = "latest".into()));
+        assert!(bad(|c| c.frankenphp.go_version = "1.26.0-alpine".into()));
+        assert!(bad(|c| c.app.configs = vec!["../app".into()]));
+        assert!(bad(|c| c.app.configs = vec!["smtp.php".into()]));
+        assert!(bad(|c| c.app.configs = vec!["smtp".into(), "smtp".into()]));
+        assert!(bad(|c| c.app.plugin_configs = vec!["stripe".into()]));
+        assert!(bad(|c| c.app.plugin_configs = vec!["Payments/../x".into()]));
+        assert!(bad(|c| c.app.plugin_configs = vec!["A/b/c".into()]));
+        assert!(!bad(|c| {
+            c.app.configs = vec!["app_local".into()];
+            c.app.plugin_configs = vec!["Payments/stripe".into()];
+        }));
     }
 
     #[test]
@@ -460,5 +525,49 @@ mod tests {
         assert_eq!(cfg.frankenphp.version, "1.12.1");
         assert_eq!(cfg.frankenphp.php_version, "8.3");
         assert_eq!(cfg.dist.keep_versions, 3);
+        assert_eq!(cfg.frankenphp.go_version, "1.26.0");
+        assert_eq!(
+            cfg.frankenphp.extensions.len(),
+            43,
+            "the original's 43 extensions"
+        );
+        assert!(cfg.app.configs.contains(&"app_local".to_string()));
+    }
+
+    /// `app.configs`/`app.plugin_configs` and the files in common/config/ are the same set,
+    /// so the list in packaging/release.toml is the one place that decides what is installed.
+    #[test]
+    fn config_list_equals_the_files_in_common_config() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let cfg = Config::load(&root.join(CONFIG_FILE), &[], &[]).unwrap();
+        let dir = root.join("common/config");
+        let mut files = std::collections::BTreeSet::new();
+        for entry in walkdir::WalkDir::new(&dir).min_depth(1) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_dir() {
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(&dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            files.insert(rel);
+        }
+        let mut listed = std::collections::BTreeSet::new();
+        for name in &cfg.app.configs {
+            listed.insert(format!("{name}.example.php"));
+        }
+        for entry in &cfg.app.plugin_configs {
+            let (plugin, name) = entry.split_once('/').unwrap();
+            listed.insert(format!("plugins/{plugin}/{name}.example.php"));
+        }
+        assert_eq!(
+            listed, files,
+            "packaging/release.toml [app] configs/plugin_configs must name exactly the files in common/config/"
+        );
+        assert_eq!(cfg.app.configs.len(), 15);
+        assert_eq!(cfg.app.plugin_configs.len(), 5);
     }
 }

@@ -1,12 +1,8 @@
 //! Subprocess plumbing shared by `build` and `deploy`: [`Cmd`], a command that can be
 //! printed exactly (shell-quoted, for `--dry-run` and logs) and run through `xshell`, and
-//! [`Compose`], the Docker Compose flavour found on this machine.
+//! [`Compose`], the Docker Compose flavour found on this machine (used by `deploy`).
 
-use std::{
-    fmt,
-    path::{Path, PathBuf},
-    process::Output,
-};
+use std::{fmt, process::Output};
 
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
@@ -44,11 +40,6 @@ impl Cmd {
 
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Cmd {
         self.env.push((key.into(), value.into()));
-        self
-    }
-
-    pub fn envs(mut self, vars: &[(String, String)]) -> Cmd {
-        self.env.extend(vars.iter().cloned());
         self
     }
 
@@ -177,33 +168,6 @@ impl Compose {
         };
         choose(plugin.as_deref(), standalone.as_deref())
     }
-
-    /// Finds the flavour without running anything (for `--dry-run`): the plugin in Docker's
-    /// CLI plugin folders, else `docker-compose` on `PATH`.
-    pub fn detect_offline() -> Option<Compose> {
-        let mut plugin_dirs: Vec<PathBuf> = Vec::new();
-        if let Some(cfg) = std::env::var_os("DOCKER_CONFIG") {
-            plugin_dirs.push(PathBuf::from(cfg).join("cli-plugins"));
-        } else if let Some(home) = std::env::var_os("HOME") {
-            plugin_dirs.push(PathBuf::from(home).join(".docker/cli-plugins"));
-        }
-        for d in [
-            "/usr/local/lib/docker/cli-plugins",
-            "/usr/local/libexec/docker/cli-plugins",
-            "/usr/lib/docker/cli-plugins",
-            "/usr/libexec/docker/cli-plugins",
-        ] {
-            plugin_dirs.push(PathBuf::from(d));
-        }
-        if find_in_path("docker").is_some()
-            && plugin_dirs
-                .iter()
-                .any(|d| is_executable(&d.join("docker-compose")))
-        {
-            return Some(Compose::Plugin);
-        }
-        find_in_path("docker-compose").map(|_| Compose::Standalone)
-    }
 }
 
 /// Picks the flavour from the `version` outputs (None: that flavour is not available).
@@ -249,19 +213,6 @@ pub fn parse_compose_version(text: &str) -> Option<(u32, u32, u32)> {
         let patch = parts.next().and_then(leading).unwrap_or(0);
         Some((major, minor, patch))
     })
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// `program` on `PATH`, like `command -v`.
-pub fn find_in_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(program))
-        .find(|p| is_executable(p))
 }
 
 /// Architecture names as used in archive names (`uname -m` style).

@@ -1,13 +1,18 @@
 //! `cargo xtask build`: builds the FrankenPHP static binary (PHP + Caddy + the embedded
 //! OrangeScrum app) through Docker and writes it to `binary.built_path`.
 //!
-//! 1. pre-flight: Docker reachable, Compose flavour, app source, builder files
-//!    (`--check` stops here);
-//! 2. the app source into `packaging/builder/package/` ([`source`]);
+//! 1. pre-flight: Docker reachable, app source (`composer.json`, `webroot/index.php`),
+//!    builder files, Go toolchain for the FrankenPHP version (`--check` stops here);
+//! 2. the app source into `packaging/builder/package/` ([`source`]) with the overlay, the
+//!    config files, the Caddyfile and php.ini; the required app files checked again;
 //! 3. the builder base image (FrankenPHP static builder), reused when present;
-//! 4. embed + build, binary copied out with `docker create` + `docker cp`;
+//! 4. embed + build (`composer install`, then `vendor/autoload.php` required), binary
+//!    copied out with `docker create` + `docker cp`;
 //! 5. binary checked and installed atomically ([`binary`]);
-//! 6. builder stack stopped, package folder removed.
+//! 6. embed image and package folder removed.
+//!
+//! Both images are built with `docker build`; `GITHUB_TOKEN`, when set, reaches them as a
+//! BuildKit secret ([`plan::image_build`]).
 //!
 //! Steps 2-6 are a [`plan::plan`] (pure); `--dry-run` prints it, a real run executes it.
 
@@ -26,7 +31,6 @@ use anyhow::{bail, Context, Result};
 
 use crate::{fsx, hash, project::Project};
 
-use docker::Compose;
 use plan::{AppSource, Flags, Layout, PlanInput, Step};
 
 #[derive(clap::Args)]
@@ -86,9 +90,10 @@ pub fn run(proj: &Project, args: &BuildArgs) -> Result<()> {
     }
     let input = PlanInput {
         base_dockerfile_sha256: dockerfile_sha256(&layout)?,
+        buildkit: uses_buildkit(&layout),
+        github_token: github_token_set(),
         layout,
         flags: args.flags(),
-        compose: facts.compose,
         app,
         arch: facts.arch,
         run_id: std::process::id(),
@@ -133,6 +138,18 @@ pub fn is_git_checkout(path: &Path) -> bool {
     path.join(".git").exists()
 }
 
+/// `GITHUB_TOKEN` is set and not empty (its value is never read here: BuildKit reads it).
+fn github_token_set() -> bool {
+    std::env::var_os(plan::TOKEN_VAR).is_some_and(|v| !v.is_empty())
+}
+
+/// Either builder Dockerfile uses BuildKit syntax ([`plan::needs_buildkit`]).
+fn uses_buildkit(layout: &Layout) -> bool {
+    ["base.Dockerfile", "embed.Dockerfile"]
+        .iter()
+        .any(|f| fs::read_to_string(layout.builder.join(f)).is_ok_and(|t| plan::needs_buildkit(&t)))
+}
+
 fn dockerfile_sha256(layout: &Layout) -> Result<String> {
     let p = layout.builder.join("base.Dockerfile");
     Ok(hash::sha256_file(&p)
@@ -148,35 +165,30 @@ fn dockerfile_sha256(layout: &Layout) -> Result<String> {
 
 fn dry_run(proj: &Project, args: &BuildArgs, layout: Layout, app: AppSource) -> Result<()> {
     let cfg = &proj.cfg;
-    let (compose, found) = match Compose::detect_offline() {
-        Some(c) => (c, "found"),
-        None => (Compose::Plugin, "not found; assuming"),
-    };
     let input = PlanInput {
         base_dockerfile_sha256: dockerfile_sha256(&layout)?,
+        buildkit: uses_buildkit(&layout),
+        github_token: github_token_set(),
         layout,
         flags: args.flags(),
-        compose,
         arch: docker::normalize_arch(std::env::consts::ARCH),
         app,
         run_id: std::process::id(),
     };
     let mut lines = vec![
-        "# cargo xtask build --dry-run: every command a build runs, in order; nothing was run.".to_string(),
-        format!(
-            "# compose: {found} {} (the real run asks `docker compose version`, then `docker-compose version`)",
-            compose.name()
-        ),
+        "# cargo xtask build --dry-run: every command a build runs, in order; nothing was run."
+            .to_string(),
         format!(
             "# the binary must match the Docker daemon's architecture ({} assumed here)",
             input.arch
         ),
     ];
-    if !args.clean && !args.skip_archive && !input.app.path.is_dir() {
-        lines.push(format!(
-            "# warning: the app source {} does not exist: the real run stops at the pre-flight (see cargo xtask build --check)",
-            input.app.path.display()
-        ));
+    if !args.clean {
+        lines.extend(
+            dry_run_warnings(cfg, &input)
+                .into_iter()
+                .map(|w| format!("# warning: {w}: the real run stops at the pre-flight (see cargo xtask build --check)")),
+        );
     }
     if !args.clean {
         lines.extend(plan::render(&plan::preflight_steps(cfg, &input)));
@@ -195,9 +207,30 @@ fn dry_run(proj: &Project, args: &BuildArgs, layout: Layout, app: AppSource) -> 
         .context("writing to stdout")
 }
 
+/// What the dry run can tell without Docker: the pre-flight problems found in files.
+fn dry_run_warnings(cfg: &crate::config::Config, input: &PlanInput) -> Vec<String> {
+    let mut out = Vec::new();
+    if !input.flags.skip_archive {
+        if !input.app.path.is_dir() {
+            out.push(format!(
+                "the app source {} does not exist",
+                input.app.path.display()
+            ));
+        } else {
+            for f in source::missing_files(&input.app.path, &plan::APP_REQUIRED) {
+                out.push(format!(
+                    "the app source {} has no {f}",
+                    input.app.path.display()
+                ));
+            }
+        }
+    }
+    out.extend(plan::go_version_problem(cfg));
+    out
+}
+
 /// What the pre-flight found out.
 struct Facts {
-    compose: Compose,
     arch: String,
 }
 
@@ -236,14 +269,15 @@ fn preflight(proj: &Project, layout: &Layout, app: &AppSource, args: &BuildArgs)
             "the docker CLI is not installed (no `docker` on PATH). Fix: install Docker Engine (https://docs.docker.com/engine/install/)".into(),
         ),
     }
-
-    let mut compose = Compose::Plugin;
-    match Compose::detect(sh) {
-        Ok((c, (a, b, p))) => {
-            compose = c;
-            ok(format!("Compose: {} {a}.{b}.{p}", c.name()));
+    if !args.clean && (uses_buildkit(layout) || github_token_set()) {
+        // Docker 20.10's CLI has BuildKit built in; newer CLIs need the buildx plugin.
+        if plan::buildx_version().succeeds(sh) {
+            ok("BuildKit (docker buildx) for RUN --mount and build secrets".into());
+        } else {
+            eprintln!(
+                "  note     `docker buildx version` failed: the builds need BuildKit (DOCKER_BUILDKIT=1). Docker CLI 20.10 has it built in; newer CLIs need the buildx plugin (apt-get install docker-buildx-plugin)"
+            );
         }
-        Err(e) => problems.push(format!("{e:#}")),
     }
 
     if !args.clean {
@@ -254,6 +288,12 @@ fn preflight(proj: &Project, layout: &Layout, app: &AppSource, args: &BuildArgs)
                     "package folder {} (--skip-archive)",
                     layout.package.display()
                 ));
+                for f in source::missing_files(&layout.package, &plan::APP_REQUIRED) {
+                    problems.push(format!(
+                        "--skip-archive: the package folder {} has no {f}. Fix: drop --skip-archive to archive the app again",
+                        layout.package.display()
+                    ));
+                }
             } else {
                 problems.push(format!(
                     "--skip-archive: the package folder {} is missing or empty. Fix: run one build with --keep-package first, or drop --skip-archive",
@@ -294,30 +334,57 @@ fn preflight(proj: &Project, layout: &Layout, app: &AppSource, args: &BuildArgs)
             } else {
                 "not a git checkout: copied without .git, .env*, vendor/, ...".into()
             };
-            if !app.path.join("composer.json").is_file() {
-                eprintln!(
-                    "  note     {} has no composer.json: is it the OrangeScrum V4 source?",
-                    app.path.display()
-                );
+            let missing = source::missing_files(&app.path, &plan::APP_REQUIRED);
+            for f in &missing {
+                let why = if *f == "composer.json" {
+                    "the build runs composer install, and the app needs its vendor/ (CakePHP)"
+                } else {
+                    "the server serves webroot/, and CakePHP's front controller is webroot/index.php"
+                };
+                problems.push(format!(
+                    "the app source {} has no {f}: {why}. Fix: point --app-source (or app.source) at the OrangeScrum V4 source tree{}",
+                    app.path.display(),
+                    if app.git { " and commit the file (git archive HEAD embeds committed files only)" } else { "" }
+                ));
             }
-            ok(format!("app source {} ({kind})", app.path.display()));
+            if missing.is_empty() {
+                ok(format!("app source {} ({kind})", app.path.display()));
+            }
         }
     }
 
-    let missing: Vec<&str> = plan::BUILDER_FILES
+    let missing: Vec<&str> = plan::REQUIRED_SOURCES
         .iter()
         .copied()
-        .filter(|f| !layout.builder.join(f).is_file())
+        .filter(|f| !proj.root.join(f).is_file())
         .collect();
     if missing.is_empty() {
-        ok(format!("builder files in {}", layout.builder.display()));
+        ok(format!(
+            "builder files: {}",
+            plan::REQUIRED_SOURCES.join(", ")
+        ));
     } else if !args.clean {
         problems.push(format!(
             "builder files missing in {}: {}. Fix: restore them (git checkout -- {})",
-            layout.builder.display(),
+            proj.root.display(),
             missing.join(", "),
-            plan::BUILDER_DIR
+            missing.join(" ")
         ));
+    }
+
+    if !args.clean {
+        match plan::go_version_problem(cfg) {
+            Some(p) => problems.push(p),
+            None if plan::GO_REQUIRED.iter().any(|(v, _)| *v == cfg.frankenphp.version) => ok(format!(
+                "Go {} satisfies FrankenPHP {}'s go.mod",
+                cfg.frankenphp.go_version, cfg.frankenphp.version
+            )),
+            None => eprintln!(
+                "  note     FrankenPHP {} is not in the Go table of xtask/src/build/plan.rs (GO_REQUIRED): check that Go {} satisfies the `go` line of its go.mod and caddy/go.mod, and add the pair",
+                cfg.frankenphp.version, cfg.frankenphp.go_version
+            ),
+        }
+        eprintln!("  note     {}", plan_token_note());
     }
 
     if !problems.is_empty() {
@@ -329,7 +396,21 @@ fn preflight(proj: &Project, layout: &Layout, app: &AppSource, args: &BuildArgs)
             problems.len()
         );
     }
-    Ok(Facts { compose, arch })
+    Ok(Facts { arch })
+}
+
+fn plan_token_note() -> String {
+    if github_token_set() {
+        format!(
+            "{} is set: passed to the image builds as a BuildKit secret",
+            plan::TOKEN_VAR
+        )
+    } else {
+        format!(
+            "{} is not set: GitHub downloads are anonymous (rate-limited)",
+            plan::TOKEN_VAR
+        )
+    }
 }
 
 fn first_line(bytes: &[u8]) -> String {
@@ -422,17 +503,38 @@ impl<'a> Exec<'a> {
                     source::render_file(cfg, from, to)?;
                 }
             }
-            Step::ConfigOverrides { from, to } => {
-                let names = source::install_overrides(cfg, from, to)?;
+            Step::Overlay { from, to } => {
+                let copied = source::copy_overlay(from, to)
+                    .with_context(|| format!("adding {} to the app", from.display()))?;
                 eprintln!(
-                    "config overrides installed in {}: {}",
-                    to.display(),
-                    if names.is_empty() {
-                        "none".to_string()
+                    "overlay: {}",
+                    if copied.is_empty() {
+                        format!("{} is absent or empty: nothing added", from.display())
                     } else {
-                        names.join(", ")
+                        copied.join(", ")
                     }
                 );
+            }
+            Step::Configs { from, app } => {
+                let done = source::install_configs(cfg, from, app)?;
+                eprintln!("config files installed: {}", done.written.join(", "));
+                if !done.skipped.is_empty() {
+                    eprintln!(
+                        "plugin configs skipped (the app has no such plugin folder): {}",
+                        done.skipped.join(", ")
+                    );
+                }
+            }
+            Step::RequireFiles { dir, files } => {
+                let names: Vec<&str> = files.iter().map(String::as_str).collect();
+                let missing = source::missing_files(dir, &names);
+                if !missing.is_empty() {
+                    bail!(
+                        "the app to embed ({}) has no {}: nothing was built. Fix: the app source must be the OrangeScrum V4 tree with composer.json and webroot/index.php committed (git archive HEAD embeds committed files only)",
+                        dir.display(),
+                        missing.join(" and ")
+                    );
+                }
             }
             Step::RequireDir(p) => {
                 if !fs::read_dir(p).is_ok_and(|mut d| d.next().is_some()) {

@@ -4,16 +4,13 @@
 //! secrets (`.env*`), VCS data, IDE folders, dependencies and runtime folders never end up
 //! embedded in the binary.
 //!
-//! Then the production config overrides `common/config/<name>.example.php` are installed
-//! as `config/<name>.php` of the app (placeholders filled, replacing a file of that name
-//! from the source): that is how the real application reads its settings from the
-//! environment (see common/CONFIGS.md).
+//! Then the files the packages need are added ([`copy_overlay`]: `packaging/app-overlay/`)
+//! and the config files of `app.configs`/`app.plugin_configs` are installed from
+//! `common/config/` ([`install_configs`]: `<name>.example.php` -> `config/<name>.php`,
+//! placeholders filled, replacing a file of that name from the source): that is how the
+//! real application reads its settings from the environment (see common/CONFIGS.md).
 
-use std::{
-    fs,
-    io::Read,
-    path::{Path, PathBuf},
-};
+use std::{fs, io::Read, path::Path};
 
 use anyhow::{bail, Context, Result};
 
@@ -170,10 +167,35 @@ pub fn copy_filtered(src: &Path, dest: &Path) -> Result<Copied> {
     Ok(n)
 }
 
-/// `app_local.example.php` -> `app_local.php`; `None` for any other name.
-pub fn override_name(file_name: &str) -> Option<String> {
-    let stem = file_name.strip_suffix(".example.php")?;
-    (!stem.is_empty() && !stem.contains('/')).then(|| format!("{stem}.php"))
+/// One config file the build installs: `common/config/...example.php` -> a path in the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFile {
+    /// Relative to the overrides folder (`common/config/`).
+    pub source: String,
+    /// Relative to the app root.
+    pub dest: String,
+    /// For a plugin config: the plugin folder (`plugins/<Plugin>`) that must exist in the app.
+    pub plugin: Option<String>,
+}
+
+/// The config files of `app.configs` and `app.plugin_configs`, in that order: `<name>` ->
+/// `config/<name>.php`; `<Plugin>/<name>` -> `plugins/<Plugin>/config/<name>.php` (only when
+/// the app has `plugins/<Plugin>/`, as the original packages did).
+pub fn config_files(cfg: &Config) -> Vec<ConfigFile> {
+    let app = cfg.app.configs.iter().map(|name| ConfigFile {
+        source: format!("{name}.example.php"),
+        dest: format!("config/{name}.php"),
+        plugin: None,
+    });
+    let plugins = cfg.app.plugin_configs.iter().filter_map(|entry| {
+        let (plugin, name) = entry.split_once('/')?;
+        Some(ConfigFile {
+            source: format!("plugins/{plugin}/{name}.example.php"),
+            dest: format!("plugins/{plugin}/config/{name}.php"),
+            plugin: Some(format!("plugins/{plugin}")),
+        })
+    });
+    app.chain(plugins).collect()
 }
 
 /// Renders `src` (placeholders filled from the configuration) into `dest`, mode 0644.
@@ -198,36 +220,96 @@ pub fn render_file(cfg: &Config, src: &Path, dest: &Path) -> Result<()> {
     fsx::write_file(dest, &out, 0o644)
 }
 
-/// Installs every `<from>/<name>.example.php` as `<to>/<name>.php`; returns the names
-/// written (sorted). A missing `from` folder installs nothing.
-pub fn install_overrides(cfg: &Config, from: &Path, to: &Path) -> Result<Vec<String>> {
-    if !from.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut names: Vec<(PathBuf, String)> = fs::read_dir(from)
-        .with_context(|| format!("cannot read {}", from.display()))?
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| {
-            let name = override_name(&e.file_name().to_string_lossy())?;
-            Some((e.path(), name))
-        })
-        .collect();
-    names.sort_by(|a, b| a.1.cmp(&b.1));
-    let mut written = Vec::new();
-    for (src, name) in names {
-        let dest = to.join(&name);
+/// What [`install_configs`] did: files written (app-relative) and plugin configs skipped
+/// because the app has no such plugin.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Installed {
+    pub written: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
+/// Installs every file of [`config_files`] from `from` (`common/config/`) into the app at
+/// `app`, rendered. A listed file missing from `from` is an error naming it and the fix.
+pub fn install_configs(cfg: &Config, from: &Path, app: &Path) -> Result<Installed> {
+    let mut done = Installed::default();
+    for file in config_files(cfg) {
+        if let Some(plugin) = &file.plugin {
+            if !app.join(plugin).is_dir() {
+                done.skipped.push(file.dest);
+                continue;
+            }
+        }
+        let src = from.join(&file.source);
+        if !src.is_file() {
+            bail!(
+                "{} is listed in {} ([app] configs/plugin_configs) but {} does not exist: add the file, or remove the name from the list",
+                file.source,
+                crate::config::CONFIG_FILE,
+                src.display()
+            );
+        }
+        let dest = app.join(&file.dest);
         if dest.exists() {
             eprintln!(
                 "note: {} from the app source is replaced by {}",
-                dest.display(),
+                file.dest,
                 src.display()
             );
         }
         render_file(cfg, &src, &dest)?;
-        written.push(name);
+        done.written.push(file.dest);
     }
-    Ok(written)
+    Ok(done)
+}
+
+/// Copies the overlay folder (`packaging/app-overlay/`: files the packages need inside the
+/// embedded app, e.g. `bin/db-lifecycle.php`) over the app at `app`, keeping modes. Returns
+/// the app-relative paths copied (sorted). A missing overlay folder copies nothing.
+pub fn copy_overlay(from: &Path, app: &Path) -> Result<Vec<String>> {
+    if !from.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut copied = Vec::new();
+    for entry in walkdir::WalkDir::new(from).min_depth(1).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("cannot read {}", from.display()))?;
+        let rel = entry
+            .path()
+            .strip_prefix(from)
+            .expect("walkdir stays below its root")
+            .to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/");
+        let to = app.join(&rel);
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            fs::create_dir_all(&to).with_context(|| format!("cannot create {}", to.display()))?;
+        } else if ft.is_file() {
+            if to.exists() {
+                eprintln!(
+                    "note: {rel} from the app source is replaced by {}",
+                    entry.path().display()
+                );
+            }
+            fs::copy(entry.path(), &to).with_context(|| {
+                format!("cannot copy {} to {}", entry.path().display(), to.display())
+            })?;
+            copied.push(rel);
+        } else {
+            bail!(
+                "{} is not a plain file or folder: the overlay holds files only",
+                entry.path().display()
+            );
+        }
+    }
+    Ok(copied)
+}
+
+/// The app-relative files that must exist in `app`; the ones missing.
+pub fn missing_files<'a>(app: &Path, files: &[&'a str]) -> Vec<&'a str> {
+    files
+        .iter()
+        .copied()
+        .filter(|f| !app.join(f).is_file())
+        .collect()
 }
 
 #[cfg(test)]
@@ -270,22 +352,6 @@ mod tests {
         ] {
             assert_eq!(exclusion(path).is_some(), excluded, "{path}");
         }
-    }
-
-    #[test]
-    fn override_names() {
-        assert_eq!(
-            override_name("app_local.example.php").as_deref(),
-            Some("app_local.php")
-        );
-        assert_eq!(
-            override_name("queue.example.php").as_deref(),
-            Some("queue.php")
-        );
-        assert_eq!(override_name(".example.php"), None);
-        assert_eq!(override_name("app.php"), None);
-        assert_eq!(override_name("README.md"), None);
-        assert_eq!(override_name("app_local.example.php.bak"), None);
     }
 
     fn tar_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
@@ -359,40 +425,134 @@ mod tests {
         );
     }
 
+    fn cfg_with_lists() -> Config {
+        let mut c = Config::default();
+        c.app.configs = vec!["app_local".into(), "queue".into()];
+        c.app.plugin_configs = vec!["Payments/stripe".into(), "GitSync/gitsync".into()];
+        c
+    }
+
     #[test]
-    fn overrides_are_installed_rendered_under_their_real_names() {
+    fn config_files_follow_the_lists() {
+        let got = config_files(&cfg_with_lists());
+        let pairs: Vec<(&str, &str, Option<&str>)> = got
+            .iter()
+            .map(|f| (f.source.as_str(), f.dest.as_str(), f.plugin.as_deref()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("app_local.example.php", "config/app_local.php", None),
+                ("queue.example.php", "config/queue.php", None),
+                (
+                    "plugins/Payments/stripe.example.php",
+                    "plugins/Payments/config/stripe.php",
+                    Some("plugins/Payments")
+                ),
+                (
+                    "plugins/GitSync/gitsync.example.php",
+                    "plugins/GitSync/config/gitsync.php",
+                    Some("plugins/GitSync")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn configs_are_installed_rendered_and_plugin_configs_only_for_present_plugins() {
         let from = tempfile::tempdir().unwrap();
-        let to = tempfile::tempdir().unwrap();
+        let app = tempfile::tempdir().unwrap();
+        let f = from.path();
+        fs::create_dir_all(f.join("plugins/Payments")).unwrap();
+        fs::create_dir_all(f.join("plugins/GitSync")).unwrap();
         fs::write(
-            from.path().join("app_local.example.php"),
+            f.join("app_local.example.php"),
             "<?php // @@APP_NAME@@ @@VERSION@@\n",
         )
         .unwrap();
-        fs::write(from.path().join("queue.example.php"), "<?php\n").unwrap();
-        fs::write(from.path().join("notes.md"), "x").unwrap();
-        fs::create_dir(to.path().join("config")).unwrap();
-        fs::write(to.path().join("config/app_local.php"), "old").unwrap();
-        let cfg = Config::default();
-        let names = install_overrides(&cfg, from.path(), &to.path().join("config")).unwrap();
-        assert_eq!(names, ["app_local.php", "queue.php"]);
+        fs::write(f.join("queue.example.php"), "<?php\n").unwrap();
+        fs::write(f.join("unlisted.example.php"), "<?php\n").unwrap();
+        fs::write(
+            f.join("plugins/Payments/stripe.example.php"),
+            "<?php // stripe\n",
+        )
+        .unwrap();
+        fs::write(f.join("plugins/GitSync/gitsync.example.php"), "<?php\n").unwrap();
+        let a = app.path();
+        fs::create_dir_all(a.join("config")).unwrap();
+        fs::write(a.join("config/app_local.php"), "old").unwrap();
+        fs::create_dir_all(a.join("plugins/Payments/src")).unwrap();
+        let cfg = cfg_with_lists();
+        let done = install_configs(&cfg, f, a).unwrap();
         assert_eq!(
-            fs::read_to_string(to.path().join("config/app_local.php")).unwrap(),
+            done.written,
+            [
+                "config/app_local.php",
+                "config/queue.php",
+                "plugins/Payments/config/stripe.php"
+            ]
+        );
+        assert_eq!(done.skipped, ["plugins/GitSync/config/gitsync.php"]);
+        assert_eq!(
+            fs::read_to_string(a.join("config/app_local.php")).unwrap(),
             "<?php // orangescrum v0.0.0\n"
         );
-        assert!(!to.path().join("config/notes.md").exists());
+        assert!(!a.join("config/unlisted.php").exists(), "only listed files");
         assert!(
-            install_overrides(&cfg, &from.path().join("none"), to.path())
-                .unwrap()
-                .is_empty()
+            !a.join("plugins/GitSync").exists(),
+            "no plugin folder invented"
         );
-        fs::write(from.path().join("bad.example.php"), "@@NOPE@@").unwrap();
-        let e = format!(
-            "{:#}",
-            install_overrides(&cfg, from.path(), to.path()).unwrap_err()
-        );
+
+        fs::remove_file(f.join("queue.example.php")).unwrap();
+        let e = format!("{:#}", install_configs(&cfg, f, a).unwrap_err());
         assert!(
-            e.contains("bad.example.php") && e.contains("unknown placeholder"),
+            e.contains("queue.example.php is listed in packaging/release.toml"),
             "{e}"
+        );
+        fs::write(f.join("queue.example.php"), "@@NOPE@@").unwrap();
+        let e = format!("{:#}", install_configs(&cfg, f, a).unwrap_err());
+        assert!(
+            e.contains("queue.example.php") && e.contains("unknown placeholder"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn overlay_is_copied_over_the_app_with_modes() {
+        use std::os::unix::fs::PermissionsExt;
+        let from = tempfile::tempdir().unwrap();
+        let app = tempfile::tempdir().unwrap();
+        fs::create_dir_all(from.path().join("bin")).unwrap();
+        fs::write(from.path().join("bin/db-lifecycle.php"), "<?php // new\n").unwrap();
+        fsx::set_mode(&from.path().join("bin/db-lifecycle.php"), 0o755).unwrap();
+        fs::create_dir_all(app.path().join("bin")).unwrap();
+        fs::write(app.path().join("bin/cake.php"), "<?php\n").unwrap();
+        fs::write(app.path().join("bin/db-lifecycle.php"), "old").unwrap();
+        let copied = copy_overlay(from.path(), app.path()).unwrap();
+        assert_eq!(copied, ["bin/db-lifecycle.php"]);
+        let dest = app.path().join("bin/db-lifecycle.php");
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "<?php // new\n");
+        assert_eq!(
+            fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+        assert!(
+            app.path().join("bin/cake.php").is_file(),
+            "the app keeps its files"
+        );
+        assert!(copy_overlay(&from.path().join("none"), app.path())
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn missing_required_files() {
+        let app = tempfile::tempdir().unwrap();
+        fs::create_dir_all(app.path().join("webroot")).unwrap();
+        fs::write(app.path().join("composer.json"), "{}").unwrap();
+        assert_eq!(
+            missing_files(app.path(), &["composer.json", "webroot/index.php"]),
+            ["webroot/index.php"]
         );
     }
 }
