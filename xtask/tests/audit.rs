@@ -500,14 +500,14 @@ fn secret_defects() {
             Box::new(|d| {
                 append(
                     d,
-                    "config/email.example.php",
+                    "config/smtp.example.php",
                     "// fallback: 'password' => 'Xk9vQ2mLp7ZrT4wN8bYc',\n",
                 )
             }),
             "secret-high-entropy",
             format!(
-                "config/email.example.php:{}",
-                lines("native", "config/email.example.php") + 1
+                "config/smtp.example.php:{}",
+                lines("native", "config/smtp.example.php") + 1
             ),
         ),
     ];
