@@ -157,3 +157,15 @@ check_entry() {
 record() {
     sed -n "s/^#$1 //p" "$2" | head -n 1
 }
+
+# account_comment PREFIX GROUP: the comment (GECOS) install.sh gives an account
+# it creates; GROUP is the group it created too, or empty. The comment is the
+# record that outlives the manifest (an uninstall without --remove-user, a run
+# that stopped early): only root can set it on another account.
+account_comment() {
+    if [ -n "$2" ]; then
+        printf '%s\n' "@@APP_NAME@@ service account created by install.sh for $1 with group $2"
+    else
+        printf '%s\n' "@@APP_NAME@@ service account created by install.sh for $1"
+    fi
+}

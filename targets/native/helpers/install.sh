@@ -334,8 +334,13 @@ if [ "$CREATE_USER" -eq 1 ]; then
         run groupadd --system "$SVC_GROUP"
         [ "$DRY_RUN" -eq 1 ] || KEEP_CREATED_GROUP="$SVC_GROUP $(getent_id group "$SVC_GROUP")"
     fi
+    if [ "$CREATE_GROUP" -eq 1 ]; then
+        comment=$(account_comment "$PREFIX" "$SVC_GROUP")
+    else
+        comment=$(account_comment "$PREFIX" "")
+    fi
     run useradd --system --no-create-home --shell /usr/sbin/nologin \
-        --home-dir /nonexistent --gid "$SVC_GROUP" "$SVC_USER"
+        --home-dir /nonexistent --comment "$comment" --gid "$SVC_GROUP" "$SVC_USER"
     [ "$DRY_RUN" -eq 1 ] || KEEP_CREATED_USER="$SVC_USER $(getent_id passwd "$SVC_USER")"
     if [ "$DRY_RUN" -eq 0 ] && [ "$IN_PLACE" -eq 0 ]; then
         write_manifest "$OLD_LIST"

@@ -158,10 +158,25 @@ if [ "$REMOVE_USER" -eq 1 ]; then
         die "--remove-user: $PREFIX/$MANIFEST and the units name no service account; nothing removed. Run again without --remove-user"
     fi
     uid=$(getent passwd "$SVC_USER" 2>/dev/null | cut -d: -f3)
+    comment=$(getent passwd "$SVC_USER" 2>/dev/null | cut -d: -f5)
+    grp=
+    [ -z "$uid" ] || grp=$(id -gn "$SVC_USER")
+    # Created by install.sh for this directory: the manifest's record (same
+    # name and uid), or the comment install.sh gave the account (it outlives
+    # the manifest when an uninstall kept the account).
+    BY_US=0
+    if [ "${CREATED_USER% *}" = "$SVC_USER" ] && [ "${CREATED_USER#* }" = "$uid" ]; then
+        BY_US=1
+    elif [ -n "$uid" ] && [ "$comment" = "$(account_comment "$PREFIX" "")" ]; then
+        BY_US=1
+    elif [ -n "$uid" ] && [ "$comment" = "$(account_comment "$PREFIX" "$grp")" ]; then
+        BY_US=1
+        [ -n "$CREATED_GROUP" ] || CREATED_GROUP="$grp $(id -g "$SVC_USER")"
+    fi
     if [ -z "$uid" ]; then
         say "user $SVC_USER does not exist"
-    elif [ "${CREATED_USER% *}" != "$SVC_USER" ] || [ "${CREATED_USER#* }" != "$uid" ]; then
-        die "--remove-user: account $SVC_USER (uid $uid) was not created by install.sh for $PREFIX (no matching '#created-user' record in $PREFIX/$MANIFEST) and may be used by something else; nothing removed. Run again without --remove-user, and delete the account yourself if nothing uses it"
+    elif [ "$BY_US" -eq 0 ]; then
+        die "--remove-user: account $SVC_USER (uid $uid) was not created by install.sh for $PREFIX (no '#created-user' record in $PREFIX/$MANIFEST, and its comment is not install.sh's) and may be used by something else; nothing removed. Run again without --remove-user, and delete the account yourself if nothing uses it"
     elif [ "$uid" -eq 0 ] || [ "$(id -g "$SVC_USER")" -eq 0 ]; then
         die "--remove-user: $SVC_USER has uid or primary gid 0; nothing removed"
     else
