@@ -722,23 +722,34 @@ fn units_and_files_come_from_the_verified_package_list_timers_enabled() {
             "{name}"
         );
     }
-    // Enabled and started: every timer and every service without a timer of its name.
+    // Enabled and started: units with [Install], services (except those a timer of their
+    // name starts) first, then timers.
     let enable = said
         .lines()
         .find_map(|x| x.trim().strip_prefix("systemctl enable "))
         .unwrap_or_else(|| panic!("no `systemctl enable` line:\n{said}"));
-    let enabled: BTreeSet<&str> = enable.split(' ').collect();
-    let expected: BTreeSet<&str> = want
+    let enabled: Vec<&str> = enable.split(' ').collect();
+    let installable = |n: &&str| {
+        let text = fs::read_to_string(pkg.join("systemd").join(n)).unwrap();
+        text.lines().any(|x| x.trim() == "[Install]")
+    };
+    let services = want
         .iter()
         .map(String::as_str)
         .filter(|n| {
-            n.ends_with(".timer")
-                || !want.contains(&format!("{}.timer", n.trim_end_matches(".service")))
+            n.ends_with(".service")
+                && !want.contains(&format!("{}.timer", n.trim_end_matches(".service")))
         })
-        .collect();
+        .filter(installable);
+    let timers = want
+        .iter()
+        .map(String::as_str)
+        .filter(|n| n.ends_with(".timer"))
+        .filter(installable);
+    let expected: Vec<&str> = services.chain(timers).collect();
     assert_eq!(enabled, expected, "{said}");
-    assert!(enabled.contains("orangescrum-recurring.timer"));
-    assert!(!enabled.contains("orangescrum-recurring.service"));
+    assert!(enabled.contains(&"orangescrum-recurring.timer"));
+    assert!(!enabled.contains(&"orangescrum-recurring.service"));
     assert!(
         said.contains(&format!("systemctl start {enable}")),
         "{said}"

@@ -454,22 +454,27 @@ render_unit() {
         -e "s|$PH_USER|$SVC_USER|g" \
         -e "s|$PH_GROUP|$SVC_GROUP|g" "$1"
 }
-# Enabled and started: every timer, and every service no timer of the same
-# name starts (a timer's service runs when the timer fires, not at boot).
+# Enabled and started: the units with an [Install] section, except services a
+# timer of the same name starts (they run when the timer fires, not at boot);
+# services first, then timers. Units without [Install] (the migration) run
+# because another unit requires them.
 UNITS=
 ENABLE=
+ENABLE_TIMERS=
 for name in $UNIT_FILES; do
     unit=$PKG_DIR/systemd/$name
     UNITS="$UNITS $name"
-    case $name in
-        *.service)
-            case "$NL$UNIT_FILES$NL" in
-                *"$NL${name%.service}.timer$NL"*) ;;
-                *) ENABLE="$ENABLE $name" ;;
-            esac
-            ;;
-        *) ENABLE="$ENABLE $name" ;;
-    esac
+    if grep -q '^\[Install\]' "$unit"; then
+        case $name in
+            *.timer) ENABLE_TIMERS="$ENABLE_TIMERS $name" ;;
+            *)
+                case "$NL$UNIT_FILES$NL" in
+                    *"$NL${name%.service}.timer$NL"*) ;;
+                    *) ENABLE="$ENABLE $name" ;;
+                esac
+                ;;
+        esac
+    fi
     dst=$UNIT_DIR/$name
     no_symlink "$dst"
     if [ "$DRY_RUN" -eq 1 ]; then
@@ -516,6 +521,7 @@ if [ "$ENV_MISSING" -eq 1 ]; then
     echo "  $PREFIX/helpers/validate-env.sh --env-file $PREFIX/.env"
 fi
 echo
+ENABLE=$ENABLE$ENABLE_TIMERS
 echo "Then enable and start the services:"
 echo "  systemctl daemon-reload"
 echo "  systemctl enable$ENABLE"
