@@ -356,6 +356,26 @@ fn untrusted_prefix_parent_manifest_or_symlinked_folder_is_refused() {
     assert!(err.contains("writable by group or others"), "{err}");
     chmod(&helpers, 0o755);
 
+    // A unit directory others can write (they could swap a unit for a symbolic link).
+    chmod(&l.units, 0o777);
+    let err = fails(&mut install(
+        &pkg,
+        &l.prefix,
+        &l.units,
+        &user,
+        &["--dry-run"],
+    ));
+    assert!(
+        err.contains("--unit-dir") && err.contains("writable"),
+        "{err}"
+    );
+    let err = fails(&mut uninstall(&pkg, &l.prefix, &l.units, &[]));
+    assert!(
+        err.contains("--unit-dir") && err.contains("writable"),
+        "{err}"
+    );
+    chmod(&l.units, 0o755);
+
     // With the link gone the installation is trusted again and removed as usual.
     fs::remove_file(&bait.link).unwrap();
     ok(&mut install(&pkg, &l.prefix, &l.units, &user, &[]));
