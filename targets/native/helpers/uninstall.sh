@@ -39,7 +39,7 @@ DRY_RUN=0
 . "$(dirname "$0")/install-lib.sh"
 
 usage() {
-    sed -n '4,12s/^# \{0,1\}//p' "$0"
+    sed -n '4,13s/^# \{0,1\}//p' "$0"
 }
 
 while [ $# -gt 0 ]; do
