@@ -17,9 +17,9 @@
 #      account other than root could change, an .install-manifest that is
 #      not root:root 0644, and manifest entries that lead through symbolic
 #      links; refuses a service account with uid 0 or primary group gid 0
-#   3. creates the service user/group (as root, when missing) and records in
-#      DIR/.install-manifest that it did (only such accounts are removed by
-#      uninstall.sh --remove-user)
+#   3. creates the service user/group (as root, when missing) and records
+#      that it did, in DIR/.install-manifest and in the account's comment
+#      (only such accounts are removed by uninstall.sh --remove-user)
 #   4. copies exactly the files listed in SHA256SUMS (and SHA256SUMS) to DIR:
 #      root-owned, 0755 for executables, 0644 otherwise, directories 0755;
 #      then checks the copies against SHA256SUMS. The service account owns
@@ -27,8 +27,9 @@
 #      their private /tmp). A .env is never copied and an existing DIR/.env is
 #      never overwritten; only its owner root:GROUP and mode 0640 are enforced
 #      (the service group may read it, not change it)
-#   5. writes the units of the package's systemd/ folder (*.service, *.timer;
-#      root, 0644) into the unit directory with the paths and the user filled in
+#   5. writes the units of the package's systemd/ folder listed in SHA256SUMS
+#      (*.service, *.timer; root, 0644) into the unit directory with the
+#      paths and the user filled in
 #   6. prints the systemctl commands to run next (it does not start anything)
 # Running it again with the same arguments changes nothing; running it from
 # a newer package upgrades the files (files the old version had and the new
