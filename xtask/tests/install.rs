@@ -44,11 +44,23 @@ fn require_root() {
     );
 }
 
-/// The native package of `xtask package native --sample`, built once per test process.
+/// The native package of `xtask package native --sample`, built once per test process into
+/// `$TMPDIR/xtask-install-<pid>` (xtask refuses an output folder inside the sources); those
+/// of processes that have ended are removed.
 fn built_package() -> &'static Path {
     static PKG: OnceLock<PathBuf> = OnceLock::new();
     PKG.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("xtask-install-{}", std::process::id()));
+        let base = std::env::temp_dir();
+        for e in fs::read_dir(&base).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("xtask-install-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = base.join(format!("xtask-install-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         let mut c = xtask();
         for (k, _) in std::env::vars() {
