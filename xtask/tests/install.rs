@@ -960,3 +960,58 @@ fn fill_keeps_a_0600_env_and_its_owner_and_refuses_a_symlink() {
     let err = fails(Command::new("sh").arg(&script).arg("--fill").arg(&link));
     assert!(err.contains("symbolic link"), "{err}");
 }
+
+// ------------------------------------------------------------------------------------------
+// The scripts under BusyBox sh (Alpine's /bin/sh), whose applets replace coreutils
+// ------------------------------------------------------------------------------------------
+
+fn busybox() -> bool {
+    Command::new("busybox")
+        .arg("true")
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn install_and_uninstall_run_under_busybox_sh() {
+    let _serial = serial();
+    require_root();
+    if !busybox() {
+        eprintln!("busybox not installed (apt-get install busybox-static): test not run");
+        return;
+    }
+    let l = layout();
+    let pkg = built_package();
+    let user = fresh_name();
+    let _acc = Accounts::new(&[&user]);
+    let under_busybox = |mut c: Command| {
+        // Same arguments and environment, with `busybox sh <script>` as the program.
+        let mut b = Command::new("busybox");
+        b.arg("sh").arg(c.get_program()).args(c.get_args());
+        b.env_clear().env("PATH", PATH);
+        let _ = c.env_clear();
+        b
+    };
+    ok(&mut under_busybox(install(
+        pkg,
+        &l.prefix,
+        &l.units,
+        &user,
+        &[],
+    )));
+    assert!(user_exists(&user) && l.prefix.join("bin/orangescrum").is_file());
+    ok(&mut under_busybox(install(
+        pkg,
+        &l.prefix,
+        &l.units,
+        &user,
+        &[],
+    )));
+    ok(&mut under_busybox(uninstall(
+        pkg,
+        &l.prefix,
+        &l.units,
+        &["--purge", "--remove-user"],
+    )));
+    assert!(!l.prefix.exists() && !user_exists(&user) && names_in(&l.units).is_empty());
+}
