@@ -798,6 +798,30 @@ fn units_and_files_come_from_the_verified_package_list_timers_enabled() {
     }
     assert!(!l.prefix.join("systemd/rogue.service").exists());
 
+    // A version without the timer pair names the units it leaves behind (install.sh
+    // never stops services) and changes nothing about them.
+    let older = l.work.join("older");
+    copy_tree(&pkg, &older, false);
+    for n in ["orangescrum-recurring.timer", "orangescrum-recurring.service"] {
+        fs::remove_file(older.join("systemd").join(n)).unwrap();
+    }
+    reseal(&older, &["systemd/rogue.service"]);
+    let out = ok(&mut install(&older, &l.prefix, &l.units, &user, &[]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let said = stdout(&out);
+    assert!(
+        err.contains("no longer has orangescrum-recurring.service orangescrum-recurring.timer"),
+        "{err}"
+    );
+    assert!(
+        said.contains(
+            "systemctl disable --now orangescrum-recurring.service orangescrum-recurring.timer"
+        ),
+        "{said}"
+    );
+    assert_eq!(names_in(&l.units), want, "units left as they were");
+    ok(&mut install(&pkg, &l.prefix, &l.units, &user, &[]));
+
     // Uninstall removes every unit of this installation, the timer included.
     ok(&mut uninstall(
         &pkg,

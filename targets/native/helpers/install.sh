@@ -516,6 +516,23 @@ for name in $UNIT_FILES; do
     own 0644 root:root "$dst"
 done
 
+# Units an earlier version installed for this directory that this one no
+# longer has: left to the operator (install.sh never stops a service), but named.
+STALE_UNITS=
+for name in $(printf '%s\n' "$OLD_LIST" | sed -n 's|^systemd/\([^/]*\.service\)$|\1|p; s|^systemd/\([^/]*\.timer\)$|\1|p'); do
+    case "$NL$UNIT_FILES$NL" in *"$NL$name$NL"*) continue ;; esac
+    if [ ! -f "$UNIT_DIR/$name" ] || [ -L "$UNIT_DIR/$name" ]; then
+        continue
+    fi
+    case $name in
+        *.timer) svc=${name%.timer}.service ;;
+        *) svc=$name ;;
+    esac
+    if [ -f "$UNIT_DIR/$svc" ] && grep -Fqx -- "WorkingDirectory=$PREFIX" "$UNIT_DIR/$svc"; then
+        STALE_UNITS="$STALE_UNITS $name"
+    fi
+done
+
 # --- 6. next steps -------------------------------------------------------------
 echo
 if [ "$DRY_RUN" -eq 1 ]; then
@@ -540,4 +557,13 @@ echo "  systemctl start$ENABLE"
 echo "  systemctl status$UNITS"
 if [ "$UNIT_DIR" != /etc/systemd/system ]; then
     echo "(units were written to $UNIT_DIR; systemd only reads them from its unit search path)"
+fi
+if [ -n "$STALE_UNITS" ]; then
+    echo
+    warn "this version no longer has$STALE_UNITS; stop and remove them:"
+    echo "  systemctl disable --now$STALE_UNITS"
+    for name in $STALE_UNITS; do
+        echo "  rm $UNIT_DIR/$name"
+    done
+    echo "  systemctl daemon-reload"
 fi
