@@ -802,7 +802,10 @@ fn units_and_files_come_from_the_verified_package_list_timers_enabled() {
     // never stops services) and changes nothing about them.
     let older = l.work.join("older");
     copy_tree(&pkg, &older, false);
-    for n in ["orangescrum-recurring.timer", "orangescrum-recurring.service"] {
+    for n in [
+        "orangescrum-recurring.timer",
+        "orangescrum-recurring.service",
+    ] {
         fs::remove_file(older.join("systemd").join(n)).unwrap();
     }
     reseal(&older, &["systemd/rogue.service"]);
