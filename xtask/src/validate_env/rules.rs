@@ -151,7 +151,10 @@ pub fn is_forbidden_key(key: &str) -> bool {
 
 /// The name that replaced an old one.
 pub fn renamed_to(key: &str) -> Option<&'static str> {
-    RENAMED.iter().find(|(old, _)| *old == key).map(|(_, new)| *new)
+    RENAMED
+        .iter()
+        .find(|(old, _)| *old == key)
+        .map(|(_, new)| *new)
 }
 
 pub fn renamed_message(problem: &str, new: &str) -> String {
@@ -748,9 +751,7 @@ pub fn check_values(st: &mut State) {
             PinnedImage(_) if set && image_pin_problem(v).is_some() => Some(rule.message()),
             AbsolutePath(_) if set && !v.starts_with('/') => Some(rule.message()),
             NotEmpty(k) if !set && st.values.contains_key(k) => Some(rule.message()),
-            NoPrefix(_, ps) if set && !ps.iter().any(|p| v.starts_with(p)) => {
-                Some(rule.message())
-            }
+            NoPrefix(_, ps) if set && !ps.iter().any(|p| v.starts_with(p)) => Some(rule.message()),
             Url(_) if set && !is_url(v) => Some(rule.message()),
             OneOf(_, words) if set && !words.contains(&v) => Some(rule.message()),
             NoneOf(_, words) if set && words.contains(&v) => Some(rule.message()),
@@ -928,7 +929,14 @@ mod tests {
         assert!(is_url("https://x") && is_url("http://minio:9000"));
         assert!(is_int_in("0", 0, 5) && is_int_in("0005", 1, 5) && !is_int_in("6", 1, 5));
         assert!(!is_int_in("1234567890", 0, u32::MAX) && !is_int_in("-1", 0, 5));
-        for ip in ["127.0.0.1", "0.0.0.0", "::1", "::", "fe80::1", "::ffff:1.2.3.4"] {
+        for ip in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "::1",
+            "::",
+            "fe80::1",
+            "::ffff:1.2.3.4",
+        ] {
             assert!(is_ip_literal(ip), "{ip}");
         }
         for bad in [
@@ -1082,7 +1090,10 @@ mod tests {
             ),
             (
                 &[("APP_BIND_IP", "localhost"), ("APP_PORT", "")],
-                &[("app-bind-ip", "APP_BIND_IP"), ("app-port-empty", "APP_PORT")],
+                &[
+                    ("app-bind-ip", "APP_BIND_IP"),
+                    ("app-port-empty", "APP_PORT"),
+                ],
             ),
             (
                 &[("APP_BIND_IP", "")],
@@ -1194,10 +1205,24 @@ mod tests {
 
     #[test]
     fn names() {
-        for k in ["LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "PATH", "IFS", "PS4"] {
+        for k in [
+            "LD_PRELOAD",
+            "LD_LIBRARY_PATH",
+            "LD_AUDIT",
+            "PATH",
+            "IFS",
+            "PS4",
+        ] {
             assert!(is_forbidden_key(k), "{k}");
         }
-        for k in ["PHPRC", "PHP_INI_SCAN_DIR", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "ENV"] {
+        for k in [
+            "PHPRC",
+            "PHP_INI_SCAN_DIR",
+            "BASH_ENV",
+            "SHELLOPTS",
+            "BASHOPTS",
+            "ENV",
+        ] {
             assert!(is_forbidden_key(k), "{k}");
         }
         for k in ["LDAP_HOST", "LD", "DB_PATH", "PATHS", "ld_preload"] {

@@ -128,7 +128,7 @@ pub fn render() -> String {
     for k in &known {
         writeln!(s, "        {k}) GET_VALUE=${{{k}-}} GET_SET=${{{k}+1}} ;;").unwrap();
     }
-    s.push_str("        *) GET_VALUE= GET_SET= ;;\n    esac\n}\n\n");
+    s.push_str("        *) GET_VALUE='' GET_SET='' ;;\n    esac\n}\n\n");
 
     // Names refused or renamed.
     let forbidden: Vec<String> = FORBIDDEN_KEYS
