@@ -245,7 +245,9 @@ pub fn check(pkg: &Package) -> Vec<AuditFinding> {
             EXAMPLE_INVALID,
             FULL_EXAMPLE,
             None,
-            format!("the package has no {FULL_EXAMPLE}: operators cannot see every variable it reads"),
+            format!(
+                "the package has no {FULL_EXAMPLE}: operators cannot see every variable it reads"
+            ),
             "ship common/.env.full.example (package with the sources of the same commit)",
         )),
     }
