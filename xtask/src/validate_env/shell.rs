@@ -103,7 +103,7 @@ pub fn render() -> String {
     writeln!(s).unwrap();
     writeln!(
         s,
-        "# Every variable the package reads: the names of .env.example."
+        "# Every variable the package reads: the names of .env.example and .env.full.example."
     )
     .unwrap();
     let mut lines = vec![String::new()];
