@@ -54,6 +54,9 @@ pub const RUNTIME: &[&str] = &[
     "EDITOR",
     "VISUAL",
     "PAGER",
+    // Set by every launcher to add the package's php/ folder (never from .env: the
+    // validator refuses it there).
+    "PHP_INI_SCAN_DIR",
 ];
 
 /// Keys assigned in an env file (`KEY=VALUE` lines; comments and blank lines skipped).
