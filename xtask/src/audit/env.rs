@@ -224,7 +224,12 @@ pub fn check(pkg: &Package) -> Vec<AuditFinding> {
     documented.extend(full.map(documented_keys).unwrap_or_default());
     let mut seen = BTreeSet::new();
     for (file, line, name) in reads {
-        if documented.contains(&name) || RUNTIME.contains(&name.as_str()) {
+        // A name the validator refuses in .env is never configuration (the validator
+        // itself looks for the loader variables in its environment to refuse them).
+        if documented.contains(&name)
+            || RUNTIME.contains(&name.as_str())
+            || crate::validate_env::rules::is_forbidden_key(&name)
+        {
             continue;
         }
         if !seen.insert((file.clone(), name.clone())) {
@@ -442,7 +447,7 @@ mod tests {
                 (
                     "run-native.sh",
                     0o755,
-                    "#!/bin/sh\nBIN=bin/x\nexec \"$BIN\" -l ${APP_PORT:-1} $HOME ${SECRET_THING}\n",
+                    "#!/bin/sh\nBIN=bin/x\nexec \"$BIN\" -l ${APP_PORT:-1} $HOME ${SECRET_THING} ${LD_PRELOAD+x}\n",
                 ),
                 ("docker-compose.yaml", 0o644, "services:\n  a:\n    image: \"x:${TAG}\"\n"),
                 ("systemd/a.service", 0o644, "[Service]\nEnvironment=APP_PORT=1 OTHER=2\nExecStart=@@PREFIX@@/bin/x ${APP_PORT}\n"),
