@@ -277,37 +277,6 @@ renamed_to() {
     esac
 }
 
-# check_environment_names: the forbidden names a shell can tell were in its
-# environment (rules::FORBIDDEN_IN_ENVIRONMENT).
-check_environment_names() {
-    [ -z "${LD_PRELOAD+1}" ] || report forbidden-key LD_PRELOAD ""
-    [ -z "${LD_LIBRARY_PATH+1}" ] || report forbidden-key LD_LIBRARY_PATH ""
-    [ -z "${LD_AUDIT+1}" ] || report forbidden-key LD_AUDIT ""
-    [ -z "${LD_DEBUG+1}" ] || report forbidden-key LD_DEBUG ""
-    [ -z "${LD_DEBUG_OUTPUT+1}" ] || report forbidden-key LD_DEBUG_OUTPUT ""
-    [ -z "${LD_PROFILE+1}" ] || report forbidden-key LD_PROFILE ""
-    [ -z "${LD_PROFILE_OUTPUT+1}" ] || report forbidden-key LD_PROFILE_OUTPUT ""
-    [ -z "${LD_ORIGIN_PATH+1}" ] || report forbidden-key LD_ORIGIN_PATH ""
-    [ -z "${LD_BIND_NOW+1}" ] || report forbidden-key LD_BIND_NOW ""
-    [ -z "${LD_BIND_NOT+1}" ] || report forbidden-key LD_BIND_NOT ""
-    [ -z "${LD_DYNAMIC_WEAK+1}" ] || report forbidden-key LD_DYNAMIC_WEAK ""
-    [ -z "${LD_USE_LOAD_BIAS+1}" ] || report forbidden-key LD_USE_LOAD_BIAS ""
-    [ -z "${LD_HWCAP_MASK+1}" ] || report forbidden-key LD_HWCAP_MASK ""
-    [ -z "${LD_ASSUME_KERNEL+1}" ] || report forbidden-key LD_ASSUME_KERNEL ""
-    [ -z "${LD_SHOW_AUXV+1}" ] || report forbidden-key LD_SHOW_AUXV ""
-    [ -z "${LD_TRACE_LOADED_OBJECTS+1}" ] || report forbidden-key LD_TRACE_LOADED_OBJECTS ""
-    [ -z "${LD_WARN+1}" ] || report forbidden-key LD_WARN ""
-    [ -z "${LD_VERBOSE+1}" ] || report forbidden-key LD_VERBOSE ""
-    [ -z "${ENV+1}" ] || report forbidden-key ENV ""
-    [ -z "${BASH_ENV+1}" ] || report forbidden-key BASH_ENV ""
-    [ -z "${BASH_XTRACEFD+1}" ] || report forbidden-key BASH_XTRACEFD ""
-    [ -z "${PROMPT_COMMAND+1}" ] || report forbidden-key PROMPT_COMMAND ""
-    [ -z "${CDPATH+1}" ] || report forbidden-key CDPATH ""
-    [ -z "${GLOBIGNORE+1}" ] || report forbidden-key GLOBIGNORE ""
-    [ -z "${GCONV_PATH+1}" ] || report forbidden-key GCONV_PATH ""
-    [ -z "${PHPRC+1}" ] || report forbidden-key PHPRC ""
-}
-
 # line_of VAR: LINE_VALUE = the line of FILE that last set VAR (empty otherwise).
 line_of() {
     LINE_VALUE=
@@ -1789,7 +1758,6 @@ if [ "$HAVE_FILE" -eq 1 ]; then
         esac
     fi
 else
-    check_environment_names
     check_environment_placeholders
     run_rules
 fi

@@ -15,8 +15,8 @@ use super::{
     known_keys,
     parse::{is_control, MAX_LINE, UNICODE_SPACES},
     rules::{
-        Check, Rule, When, FALSE_WORDS, FORBIDDEN_IN_ENVIRONMENT, FORBIDDEN_KEYS,
-        FORBIDDEN_PREFIXES, PLACEHOLDER_GLOBS, RENAMED, RULES, TRUE_WORDS,
+        Check, Rule, When, FALSE_WORDS, FORBIDDEN_KEYS, FORBIDDEN_PREFIXES, PLACEHOLDER_GLOBS,
+        RENAMED, RULES, TRUE_WORDS,
     },
 };
 
@@ -147,15 +147,6 @@ pub fn render() -> String {
         writeln!(s, "        {old}) RENAMED_TO={new} ;;").unwrap();
     }
     s.push_str("        *) RENAMED_TO= ;;\n    esac\n}\n\n");
-    s.push_str("# check_environment_names: the forbidden names a shell can tell were in its\n# environment (rules::FORBIDDEN_IN_ENVIRONMENT).\ncheck_environment_names() {\n");
-    for k in FORBIDDEN_IN_ENVIRONMENT {
-        writeln!(
-            s,
-            "    [ -z \"${{{k}+1}}\" ] || report forbidden-key {k} \"\""
-        )
-        .unwrap();
-    }
-    s.push_str("}\n\n");
     s.push_str("# line_of VAR: LINE_VALUE = the line of FILE that last set VAR (empty otherwise).\nline_of() {\n    LINE_VALUE=\n    [ \"$HAVE_FILE\" -eq 1 ] || return 0\n    case $1 in\n");
     for k in &known {
         writeln!(s, "        {k}) LINE_VALUE=${{VE_LINE_{k}-}} ;;").unwrap();
@@ -907,7 +898,6 @@ if [ "$HAVE_FILE" -eq 1 ]; then
         esac
     fi
 else
-    check_environment_names
     check_environment_placeholders
     run_rules
 fi
