@@ -224,8 +224,8 @@ pub fn check(pkg: &Package) -> Vec<AuditFinding> {
     documented.extend(full.map(documented_keys).unwrap_or_default());
     let mut seen = BTreeSet::new();
     for (file, line, name) in reads {
-        // A name the validator refuses in .env is never configuration (the validator
-        // itself looks for the loader variables in its environment to refuse them).
+        // A name the validator refuses in .env (loader, shell and PHP start-up
+        // variables) is never configuration an operator documents.
         if documented.contains(&name)
             || RUNTIME.contains(&name.as_str())
             || crate::validate_env::rules::is_forbidden_key(&name)
