@@ -752,6 +752,15 @@ fn corpus() -> Vec<Case> {
             ],
         ),
         case(
+            "original-operator-full",
+            fs::read(fixture("original-operator-full.env")).unwrap(),
+            0,
+            &[
+                "base-url-unset:FULL_BASE_URL",
+                "redis-password-unset:REDIS_PASSWORD",
+            ],
+        ),
+        case(
             "original-operator",
             fs::read(fixture("original-operator.env")).unwrap(),
             0,
@@ -1394,7 +1403,14 @@ fn address_and_image_checks_agree() {
 /// original packages gave too (plus the admin API on every interface).
 #[test]
 fn an_env_of_the_original_packages_passes() {
-    let path = fixture("original-operator.env");
+    // From the original common + Docker .env.example, and from its .env.full.example.
+    for fixture_name in ["original-operator.env", "original-operator-full.env"] {
+        env_of_the_original_passes(fixture_name);
+    }
+}
+
+fn env_of_the_original_passes(fixture_name: &str) {
+    let path = fixture(fixture_name);
     let dir = path.parent().unwrap();
     let name = path.file_name().unwrap().to_str().unwrap();
     let want = rust(dir, name, false);
