@@ -621,14 +621,14 @@ mod tests {
             }
         }
         // env('NAME') in the configuration templates.
-        for entry in fs::read_dir(root.join("common/config")).unwrap() {
-            let path = entry.unwrap().path();
+        for entry in walkdir::WalkDir::new(root.join("common/config")) {
+            let entry = entry.unwrap();
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.path().to_path_buf();
             let text = fs::read_to_string(&path).unwrap();
-            for part in text
-                .split("env('")
-                .skip(1)
-                .chain(text.split("$bool('").skip(1))
-            {
+            for part in text.split("env('").skip(1) {
                 if let Some(name) = part.split('\'').next() {
                     wanted.insert(name.to_string(), path.display().to_string());
                 }
