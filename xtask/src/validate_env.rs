@@ -20,7 +20,7 @@ use std::{
 
 use anyhow::{Context, Result};
 
-use crate::{package::Target, project::Project};
+use crate::target::Target;
 
 use parse::{ComposeValue, Entry, FileProblem, Line};
 use rules::{Check, State};
@@ -360,7 +360,7 @@ fn read_env_file(path: &Path) -> Option<Vec<u8>> {
     fs::read(path).ok()
 }
 
-pub fn run(_proj: &Project, args: &ValidateEnvArgs) -> Result<ExitCode> {
+pub fn run(args: &ValidateEnvArgs) -> Result<ExitCode> {
     if args.print_shell {
         std::io::stdout()
             .write_all(shell::render().as_bytes())

@@ -1613,3 +1613,22 @@ fn command_line() {
         "{text}"
     );
 }
+
+/// `validate-env` and `audit` read only the files they are given: a broken release.toml in
+/// the checkout must not stop them (the tasks that need it still refuse it, naming it).
+#[test]
+fn validate_env_and_audit_do_not_need_the_release_config() {
+    let fx = Fixture::new();
+    fs::write(fx.root.join("packaging/release.toml"), "[release\nbroken").unwrap();
+    let env = fixture("original-operator.env");
+    let out = ok(fx.xtask().arg("validate-env").arg("--env-file").arg(&env));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 error(s)"));
+    let pkg = tempfile::tempdir().unwrap();
+    ok(xtask()
+        .args(["package", "native", "--sample", "--out"])
+        .arg(pkg.path()));
+    let native = pkg.path().join(config_version()).join("native");
+    ok(fx.xtask().arg("audit").arg(&native));
+    let e = fails(fx.xtask().arg("version"));
+    assert!(e.contains("release.toml"), "{e}");
+}
