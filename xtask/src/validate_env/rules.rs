@@ -623,24 +623,7 @@ pub fn is_ip_literal(v: &str) -> bool {
     v.parse::<std::net::IpAddr>().is_ok()
 }
 
-/// Why an image reference is not pinned, or `None` when it has a version tag or digest.
-/// The one pinning rule: `release.toml`'s `runtime.base_image`, the Dockerfile audit and
-/// `BASE_IMAGE` in `.env` all use it.
-pub fn image_pin_problem(image: &str) -> Option<String> {
-    if image.contains("@sha256:") {
-        return None;
-    }
-    if image.contains("@@") {
-        return Some(format!("{image} still holds a package placeholder"));
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        None => Some(format!("{image} has no tag, so it means {image}:latest")),
-        Some((_, "latest")) => Some(format!("{image} uses the moving :latest tag")),
-        Some((_, "")) => Some(format!("{image} has an empty tag")),
-        Some(_) => None,
-    }
-}
+pub use crate::image_ref::image_pin_problem;
 
 pub fn is_url(v: &str) -> bool {
     v.strip_prefix("http://")
