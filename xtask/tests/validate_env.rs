@@ -1244,6 +1244,24 @@ fn environment_mode_agrees_with_file_mode() {
         let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         fs::write(dir.path().join(&name), text).unwrap();
         let want = rust(dir.path(), &name, false);
+        // The OCI entrypoint's environment mode (envcheck::check_environment) decides
+        // the same: same rule table, same findings, same verdict.
+        let found = envcheck::check_environment(vars.iter().cloned());
+        let code = i32::from(
+            found
+                .iter()
+                .any(|f| f.severity == envcheck::Severity::Error),
+        );
+        let entry: Findings = found
+            .iter()
+            .map(|f| (f.rule.to_string(), f.key.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            (code, &entry),
+            (want.code, &want.findings),
+            "case {i}: check_environment vs the file mode:\n{}",
+            show(&want)
+        );
         for sh in SHELLS {
             let mut cmd = Command::new("env");
             cmd.arg("-i")
