@@ -52,12 +52,33 @@ if [ "$seeding" = auto ] && [ "${SKIP_SEEDERS:-}" = true ]; then
     seeding=false
 fi
 
-# Runs BIN php-cli ARGS, showing its output; stops with that output on failure.
+# Runs BIN ARGS (ARGS start with php-cli), showing its output; stops on failure.
 run() {
-    say "running: php-cli $*"
-    if ! "$BIN" php-cli "$@"; then
-        die "'php-cli $*' failed (its output is above)"
+    say "running: $*"
+    if ! "$BIN" "$@"; then
+        die "'$*' failed (its output is above)"
     fi
+}
+
+# Runs BIN ARGS for an SQL file of the app; a duplicate key means it was applied before.
+run_sql() {
+    say "running: $*"
+    status=0
+    "$BIN" "$@" || status=$?
+    case $status in
+        0) ;;
+        3) say "already applied (SQLSTATE 23505): $*" ;;
+        *) die "'$*' failed (its output is above)" ;;
+    esac
+}
+
+# The plugins (folders under the app's plugins/) that have migrations, one per line.
+list_plugins() {
+    "$BIN" php-cli bin/db-lifecycle.php plugins
+}
+
+seed() {
+    "$BIN" php-cli bin/cake.php migrations seed
 }
 
 if [ "$skip_migrations" = true ] && [ "$seeding" = false ]; then
@@ -65,15 +86,15 @@ if [ "$skip_migrations" = true ] && [ "$seeding" = false ]; then
     exit 0
 fi
 
-run bin/db-lifecycle.php wait
+run php-cli bin/db-lifecycle.php wait
 
 if [ "$skip_migrations" = true ]; then
     say "SKIP_MIGRATIONS=${SKIP_MIGRATIONS}: migrations skipped"
 else
-    run bin/cake.php migrations migrate
-    plugins=$("$BIN" php-cli bin/db-lifecycle.php plugins) || die "cannot list the app's plugins (output above)"
+    run php-cli bin/cake.php migrations migrate
+    plugins=$(list_plugins) || die "cannot list the app's plugins (output above)"
     for plugin in $plugins; do
-        run bin/cake.php migrations migrate -p "$plugin"
+        run php-cli bin/cake.php migrations migrate -p "$plugin"
     done
 fi
 
@@ -93,30 +114,18 @@ if [ "$seeding" = false ]; then
     exit 0
 fi
 
-# Runs an SQL file of the app; a duplicate key means it was applied before.
-sql() {
-    say "running: php-cli bin/db-lifecycle.php sql $1"
-    status=0
-    "$BIN" php-cli bin/db-lifecycle.php sql "$1" || status=$?
-    case $status in
-        0) ;;
-        3) say "$1: already applied (SQLSTATE 23505)" ;;
-        *) die "'php-cli bin/db-lifecycle.php sql $1' failed (its output is above)" ;;
-    esac
-}
+run_sql php-cli bin/db-lifecycle.php sql config/schema/pg_config_1.sql
 
-sql config/schema/pg_config_1.sql
-
-say "running: php-cli bin/cake.php migrations seed"
+say "running: the seeders"
 status=0
-output=$("$BIN" php-cli bin/cake.php migrations seed 2>&1) || status=$?
+output=$(seed 2>&1) || status=$?
 printf '%s\n' "$output"
 if [ "$status" -ne 0 ]; then
     case $output in
         *23505*) say "seed data is already there (SQLSTATE 23505): nothing to seed" ;;
-        *) die "'php-cli bin/cake.php migrations seed' failed (its output is above)" ;;
+        *) die "the seeders failed (exit $status; their output is above)" ;;
     esac
 fi
 
-sql config/schema/pg_config_2.sql
+run_sql php-cli bin/db-lifecycle.php sql config/schema/pg_config_2.sql
 say "done"
