@@ -17,7 +17,10 @@ const MAGIC: &str = "orangescrum-sample-app 1\n";
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let repo = manifest.parent().expect("sample-app sits in the repository").to_path_buf();
+    let repo = manifest
+        .parent()
+        .expect("sample-app sits in the repository")
+        .to_path_buf();
     let mut files: BTreeMap<String, (u32, Vec<u8>)> = BTreeMap::new();
 
     // Directories are watched as a whole: cargo then also notices files added to them.
@@ -109,7 +112,11 @@ fn example_files(dir: &Path) -> Vec<(String, PathBuf)> {
         .into_iter()
         .filter(|p| p.is_file())
         .filter_map(|p| {
-            let name = p.file_name()?.to_str()?.strip_suffix(".example.php")?.to_string();
+            let name = p
+                .file_name()?
+                .to_str()?
+                .strip_suffix(".example.php")?
+                .to_string();
             Some((name, p))
         })
         .collect()
@@ -139,7 +146,10 @@ fn add_file(path: &Path, rel: &str, files: &mut BTreeMap<String, (u32, Vec<u8>)>
     // Only the executable bit is kept: the umask of the checkout must not change the pack.
     let mode = if executable { 0o755 } else { 0o644 };
     assert!(
-        !rel.contains('\n') && !rel.split('/').any(|c| c.is_empty() || c == "." || c == ".."),
+        !rel.contains('\n')
+            && !rel
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == ".."),
         "unsupported path in the embedded app: {rel:?}"
     );
     files.insert(rel.to_string(), (mode, bytes));

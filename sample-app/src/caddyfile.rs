@@ -231,10 +231,7 @@ fn block_body(tokens: &[Token], open: usize) -> Result<(Vec<Token>, usize), Stri
             }
         }
     }
-    Err(format!(
-        "line {}: '{{' is never closed",
-        tokens[open].line
-    ))
+    Err(format!("line {}: '{{' is never closed", tokens[open].line))
 }
 
 /// Parses a Caddyfile after environment substitution.
@@ -294,7 +291,12 @@ pub fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Site
             "php_server" => {
                 let mut own_root = None;
                 for sub in &seg.block {
-                    match sub.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().as_slice() {
+                    match sub
+                        .iter()
+                        .map(|t| t.text.as_str())
+                        .collect::<Vec<_>>()
+                        .as_slice()
+                    {
                         ["root", dir] => own_root = Some(dir.to_string()),
                         other => site.ignored.push(format!(
                             "line {}: php_server {}",
@@ -363,16 +365,14 @@ pub fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Site
 /// Port of a site address `[http://][host]:port`.
 fn site_port(address: &str) -> Result<u16, String> {
     let rest = address.strip_prefix("http://").unwrap_or(address);
-    if rest.starts_with("https://") || address.contains("://") && !address.starts_with("http://")
-    {
+    if rest.starts_with("https://") || address.contains("://") && !address.starts_with("http://") {
         return Err(format!(
             "site address {address:?}: only plain http is modelled"
         ));
     }
-    let port = rest
-        .rsplit_once(':')
-        .map(|(_, p)| p)
-        .ok_or_else(|| format!("site address {address:?} has no port (the stand-in has no automatic HTTPS)"))?;
+    let port = rest.rsplit_once(':').map(|(_, p)| p).ok_or_else(|| {
+        format!("site address {address:?} has no port (the stand-in has no automatic HTTPS)")
+    })?;
     port.parse::<u16>()
         .ok()
         .filter(|p| *p > 0)
@@ -430,8 +430,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last)
-    {
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
@@ -622,18 +621,27 @@ http://:{$APP_PORT:8080} {
             &[("x-forwarded-proto".into(), "https".into())],
             &mut r,
         );
-        assert!(r.iter().any(|(k, v)| k == "Cache-Control" && v.contains("immutable")));
+        assert!(r
+            .iter()
+            .any(|(k, v)| k == "Cache-Control" && v.contains("immutable")));
         assert!(r.iter().any(|(k, _)| k == "Strict-Transport-Security"));
 
         let mut r = base();
-        site.apply_headers("/js.map", &[("X-Forwarded-Proto".into(), "http".into())], &mut r);
+        site.apply_headers(
+            "/js.map",
+            &[("X-Forwarded-Proto".into(), "http".into())],
+            &mut r,
+        );
         assert!(r.iter().any(|(k, _)| k == "Cache-Control"), "*.map");
         assert!(!r.iter().any(|(k, _)| k == "Strict-Transport-Security"));
     }
 
     #[test]
     fn header_op_forms() {
-        assert_eq!(header_op(&["-Server"]), Ok(HeaderOp::Delete("Server".into())));
+        assert_eq!(
+            header_op(&["-Server"]),
+            Ok(HeaderOp::Delete("Server".into()))
+        );
         assert_eq!(
             header_op(&["+Vary", "Accept"]),
             Ok(HeaderOp::Add("Vary".into(), "Accept".into()))

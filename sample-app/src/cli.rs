@@ -83,9 +83,10 @@ fn parse_php_server(args: &[String]) -> Result<Command, ParseError> {
         let mut value = |name: &str| -> Result<String, ParseError> {
             match &inline {
                 Some(v) => Ok(v.clone()),
-                None => iter.next().cloned().ok_or_else(|| {
-                    ParseError::Usage(format!("php-server: {name} needs a value"))
-                }),
+                None => iter
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| ParseError::Usage(format!("php-server: {name} needs a value"))),
             }
         };
         // The last occurrence wins, as with pflag (lets a wrapper override).
@@ -287,7 +288,10 @@ mod tests {
         let o = server(&["php-server", "-r", "webroot", "--domain=example.com"]);
         assert_eq!(o.root.as_deref(), Some("webroot"));
         assert_eq!(o.domain.as_deref(), Some("example.com"));
-        assert_eq!(server(&["php-server", "--root=x"]).root.as_deref(), Some("x"));
+        assert_eq!(
+            server(&["php-server", "--root=x"]).root.as_deref(),
+            Some("x")
+        );
     }
 
     #[test]
@@ -346,7 +350,11 @@ mod tests {
     fn php_cli_takes_everything_after_it() {
         assert_eq!(
             parse_args(&args(&["php-cli", "bin/cake.php", "migrations", "migrate"])),
-            Ok(Command::PhpCli(args(&["bin/cake.php", "migrations", "migrate"])))
+            Ok(Command::PhpCli(args(&[
+                "bin/cake.php",
+                "migrations",
+                "migrate"
+            ])))
         );
         assert_eq!(
             parse_args(&args(&["php-cli", "-r", "echo 1;"])),
@@ -382,7 +390,10 @@ mod tests {
     fn builtin_cli_unsupported_names_the_command() {
         for (bad, needle) in [
             (&[][..], "missing script"),
-            (&["bin/cake.php", "migrations", "migrate"], "migrations migrate"),
+            (
+                &["bin/cake.php", "migrations", "migrate"],
+                "migrations migrate",
+            ),
             (&["bin/cake.php", "queue"], "bin/cake.php queue"),
             (&["bin/cake.php", "queue", "worker", "extra"], "extra"),
             (&["other.php", "queue", "worker"], "other.php"),

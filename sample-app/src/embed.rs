@@ -28,9 +28,7 @@ pub struct Entry<'a> {
 
 /// Parses a pack: the magic line, then per file `<mode octal> <length> <path>\n<bytes>`.
 pub fn parse(pack: &[u8]) -> Result<Vec<Entry<'_>>, String> {
-    let mut rest = pack
-        .strip_prefix(MAGIC)
-        .ok_or("embedded app: bad header")?;
+    let mut rest = pack.strip_prefix(MAGIC).ok_or("embedded app: bad header")?;
     let mut entries = Vec::new();
     while !rest.is_empty() {
         let nl = rest
@@ -39,12 +37,13 @@ pub fn parse(pack: &[u8]) -> Result<Vec<Entry<'_>>, String> {
             .ok_or("embedded app: truncated entry header")?;
         let header = std::str::from_utf8(&rest[..nl]).map_err(|_| "embedded app: bad header")?;
         let mut parts = header.splitn(3, ' ');
-        let (Some(mode), Some(len), Some(path)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(mode), Some(len), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(format!("embedded app: bad entry header {header:?}"));
         };
         let mode = u32::from_str_radix(mode, 8).map_err(|_| format!("bad mode in {header:?}"))?;
-        let len: usize = len.parse().map_err(|_| format!("bad length in {header:?}"))?;
+        let len: usize = len
+            .parse()
+            .map_err(|_| format!("bad length in {header:?}"))?;
         // Same rule as FrankenPHP's nativeRelPath: relative, no parent references.
         if path.starts_with('/') || path.split('/').any(|c| c.is_empty() || c == "..") {
             return Err(format!("embedded app: invalid path {path:?}"));

@@ -102,7 +102,9 @@ fn php_server(options: &ServerOptions) -> Result<ExitCode, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("cannot read {}: {e}", caddyfile_path.display())),
     };
-    let plan = site::plan(&app, caddyfile.as_deref(), options, &|k| std::env::var(k).ok())?;
+    let plan = site::plan(&app, caddyfile.as_deref(), options, &|k| {
+        std::env::var(k).ok()
+    })?;
     if !plan.overridden.is_empty() {
         eprintln!(
             "{}: warning: the embedded app has a Caddyfile, which decides the address and root; \

@@ -18,7 +18,10 @@ pub const PHP_ENV: &str = "ORANGESCRUM_SAMPLE_PHP";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Which PHP to use, from the values of [`PHP_ENV`] and `PATH`.
-pub fn choose_php(setting: Option<&str>, path_var: Option<&str>) -> Result<Option<PathBuf>, String> {
+pub fn choose_php(
+    setting: Option<&str>,
+    path_var: Option<&str>,
+) -> Result<Option<PathBuf>, String> {
     match setting {
         Some("none") => Ok(None),
         Some(p) if !p.is_empty() => {
@@ -158,7 +161,10 @@ pub fn cgi_env(req: &PhpRequest<'_>) -> Vec<(String, String)> {
     );
     let mut env = vec![
         ("GATEWAY_INTERFACE", "CGI/1.1".to_string()),
-        ("SERVER_SOFTWARE", format!("{PROGRAM}/{}", env!("CARGO_PKG_VERSION"))),
+        (
+            "SERVER_SOFTWARE",
+            format!("{PROGRAM}/{}", env!("CARGO_PKG_VERSION")),
+        ),
         ("SERVER_PROTOCOL", "HTTP/1.1".to_string()),
         ("SERVER_ADDR", req.server_addr.ip().to_string()),
         ("SERVER_PORT", req.server_addr.port().to_string()),
@@ -309,7 +315,10 @@ mod tests {
             "/tmp/frankenphp_abc/bin/cake.php"
         );
         // Found relative to the current directory: kept as given.
-        assert_eq!(resolve_script(Some(app), "bin/cake.php", &all), "bin/cake.php");
+        assert_eq!(
+            resolve_script(Some(app), "bin/cake.php", &all),
+            "bin/cake.php"
+        );
         // filepath.Join also puts a missing absolute path inside the app, and cleans "..".
         assert_eq!(
             resolve_script(Some(app), "/opt/x/bin/cake.php", &none),
@@ -320,7 +329,10 @@ mod tests {
             "/tmp/frankenphp_abc/webroot/index.php"
         );
         // -r is resolved like a script (line 41 then no longer sees "-r").
-        assert_eq!(resolve_script(Some(app), "-r", &none), "/tmp/frankenphp_abc/-r");
+        assert_eq!(
+            resolve_script(Some(app), "-r", &none),
+            "/tmp/frankenphp_abc/-r"
+        );
         // Without an embedded app nothing is rewritten.
         assert_eq!(resolve_script(None, "-r", &none), "-r");
     }

@@ -139,7 +139,12 @@ impl Server {
         match php::run_request(php, &req) {
             Ok(out) => Response::new(out.status, "text/html; charset=UTF-8", out.body),
             Err((status, message)) => {
-                eprintln!("{}: {} {}: {message}", cli::PROGRAM, request.method, request.target);
+                eprintln!(
+                    "{}: {} {}: {message}",
+                    cli::PROGRAM,
+                    request.method,
+                    request.target
+                );
                 Response::text(status)
             }
         }
@@ -232,10 +237,20 @@ mod tests {
         assert_eq!(p.docroot, app.join("webroot/"));
         assert_eq!(
             p.overridden,
-            ["--listen 0.0.0.0:9999", "--root public", "--domain example.com"]
+            [
+                "--listen 0.0.0.0:9999",
+                "--root public",
+                "--domain example.com"
+            ]
         );
         // Even an invalid -l is never looked at.
-        assert!(plan(app, Some(CADDYFILE), &opts(Some("bogus"), None, None), &no_env).is_ok());
+        assert!(plan(
+            app,
+            Some(CADDYFILE),
+            &opts(Some("bogus"), None, None),
+            &no_env
+        )
+        .is_ok());
     }
 
     #[test]
@@ -276,7 +291,10 @@ mod tests {
         // caddy/php-server.go lines 104-110.
         let app = Path::new("/tmp/frankenphp_x");
         assert_eq!(ini_scan_dir(None, app), ":/tmp/frankenphp_x");
-        assert_eq!(ini_scan_dir(Some(":/pkg/php"), app), ":/pkg/php:/tmp/frankenphp_x");
+        assert_eq!(
+            ini_scan_dir(Some(":/pkg/php"), app),
+            ":/pkg/php:/tmp/frankenphp_x"
+        );
     }
 
     #[test]
