@@ -21,7 +21,7 @@ pub enum Command {
     /// `php-server [flags]`.
     Server(ServerOptions),
     /// `php-cli ARGS...`: everything after `php-cli`, unparsed (upstream disables flag
-    /// parsing for it: `caddy/php-cli.go` line 23).
+    /// parsing for it: `caddy/php-cli.go` line 22).
     PhpCli(Vec<String>),
 }
 

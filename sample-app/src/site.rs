@@ -22,7 +22,7 @@ pub struct Plan {
 }
 
 /// Decides the plan for an app at `app` (already the current directory):
-/// - with a `Caddyfile` (`caddy/php-server.go` lines 113-122), the Caddyfile alone decides
+/// - with a `Caddyfile` (`caddy/php-server.go` lines 113-124), the Caddyfile alone decides
 ///   and `--listen`, `--root` and `--domain` are not read;
 /// - without one, `--root` or `public` (lines 126-128) and `--listen` or `:80` (lines 280-286).
 pub fn plan(
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn caddyfile_wins_over_listen_root_and_domain() {
-        // caddy/php-server.go lines 113-122 (v1.12.1): with a Caddyfile in the embedded app,
+        // caddy/php-server.go lines 113-124 (v1.12.1): with a Caddyfile in the embedded app,
         // php-server loads it and never reaches the code that reads --listen/--root/--domain.
         let app = Path::new("/tmp/frankenphp_x");
         let p = plan(

@@ -226,7 +226,7 @@ fn php_server_serves_and_stops_on_sigterm() {
     env.push(("APP_BIND_IP".into(), "127.0.0.1".into()));
     env.push(("APP_PORT".into(), port.to_string()));
     // The embedded app has a Caddyfile, so -l/-r/--domain are not read
-    // (caddy/php-server.go lines 113-122, v1.12.1); --worker is not modelled.
+    // (caddy/php-server.go lines 113-124, v1.12.1); --worker is not modelled.
     let mut server = Running::start(
         &[
             "php-server",

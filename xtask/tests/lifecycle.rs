@@ -414,7 +414,7 @@ fn php_server_serves_the_fixture_on_app_bind_ip_and_app_port_from_the_caddyfile(
         .set("APP_BIND_IP", "127.0.0.1")
         .set("APP_PORT", &port.to_string());
     // -l and -r as the old launchers passed them: FrankenPHP ignores both when the
-    // embedded app has a Caddyfile (caddy/php-server.go, v1.12.1, lines 113-122).
+    // embedded app has a Caddyfile (caddy/php-server.go, v1.12.1, lines 113-124).
     let mut c = w.sample(&[
         "php-server",
         "-l",

@@ -135,12 +135,16 @@ impl Postgres {
     /// initdb + start + a database `orangescrum` owned by user `orangescrum` (password
     /// [`DB_PASSWORD`], scram over TCP). `None` when skipped (see [`require_tools`]).
     pub fn start(test: &str) -> Option<Postgres> {
-        let tools = [
+        let root = is_root();
+        let mut tools = vec![
             format!("{PG_BIN}/initdb"),
             format!("{PG_BIN}/pg_ctl"),
             "psql".to_string(),
-            "setpriv".to_string(),
         ];
+        if root {
+            // PostgreSQL refuses root: the cluster runs as nobody.
+            tools.push("setpriv".to_string());
+        }
         let tools: Vec<&str> = tools.iter().map(String::as_str).collect();
         if !require_tools(test, &tools) {
             return None;
@@ -149,7 +153,7 @@ impl Postgres {
             .prefix("test-pg-")
             .tempdir()
             .unwrap();
-        let owner = is_root().then(|| (id_of("-u", "nobody"), id_of("-g", "nobody")));
+        let owner = root.then(|| (id_of("-u", "nobody"), id_of("-g", "nobody")));
         if let Some((uid, gid)) = owner {
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
         }
