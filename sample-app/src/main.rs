@@ -137,10 +137,27 @@ fn php_server(options: &ServerOptions) -> Result<ExitCode, String> {
     }
     let listen = plan.listen;
     let server = Arc::new(site::Server { plan, php });
-    Ok(server::run(
+    let code = server::run(
         listen,
         Arc::new(move |head: &[u8], local, peer| server.respond(head, local, peer)),
-    ))
+    );
+    if code == ExitCode::SUCCESS {
+        // A graceful stop ends in frankenphp.Shutdown(), which deletes the extracted app
+        // (frankenphp.go lines 376-379, v1.12.1), also under other processes using it.
+        match std::fs::remove_dir_all(&app) {
+            Ok(()) => eprintln!(
+                "{}: removed the extracted app {} (as FrankenPHP does on shutdown)",
+                cli::PROGRAM,
+                app.display()
+            ),
+            Err(e) => eprintln!(
+                "{}: warning: cannot remove {}: {e}",
+                cli::PROGRAM,
+                app.display()
+            ),
+        }
+    }
+    Ok(code)
 }
 
 fn php_cli(args: &[String]) -> ExitCode {

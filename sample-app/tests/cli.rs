@@ -299,6 +299,10 @@ fn php_server_serves_and_stops_on_sigterm() {
         sent.elapsed()
     );
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+    // frankenphp.go lines 376-379 (v1.12.1): Shutdown() deletes the extracted app.
+    server.wait_for_line("removed the extracted app", Duration::from_secs(5));
+    let left: Vec<_> = std::fs::read_dir(&tmp.0).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
