@@ -576,3 +576,73 @@ impl ToOwnedCmd for Command {
         std::mem::replace(self, Command::new("false"))
     }
 }
+
+#[test]
+fn db_lifecycle_commands_and_exit_codes() {
+    let test = "db_lifecycle_commands_and_exit_codes";
+    let Some(mut w) = World::new(test) else {
+        return;
+    };
+    let Some(pg) = Postgres::start(test) else {
+        return;
+    };
+    w.with(pg.env());
+    let lifecycle = |w: &World, args: &[&str]| {
+        let mut all = vec!["php-cli", "bin/db-lifecycle.php"];
+        all.extend_from_slice(args);
+        run_cmd(w.sample(&all))
+    };
+
+    let out = lifecycle(&w, &["plugins"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Payments\n");
+
+    // Missing table, then empty table: seeding needed (0); rows: not needed (1).
+    assert_eq!(lifecycle(&w, &["seed-needed"]).status.code(), Some(0));
+    w.set("RUN_SEEDERS", "false");
+    assert!(w.migrate().status.success());
+    assert_eq!(lifecycle(&w, &["seed-needed"]).status.code(), Some(0));
+    pg.query("INSERT INTO actions (name) VALUES ('x')");
+    assert_eq!(lifecycle(&w, &["seed-needed"]).status.code(), Some(1));
+
+    // sql: applied (0), duplicate key (3), other errors (1), bad path (2).
+    let schema = w.app_dir().join("config/schema");
+    fs::write(
+        schema.join("test_insert.sql"),
+        "INSERT INTO settings (name, value) VALUES ('k', 'v');",
+    )
+    .unwrap();
+    fs::write(
+        schema.join("test_broken.sql"),
+        "SELECT * FROM no_such_table;",
+    )
+    .unwrap();
+    let sql = |w: &World, file: &str| lifecycle(w, &["sql", file]);
+    assert_eq!(
+        sql(&w, "config/schema/test_insert.sql").status.code(),
+        Some(0)
+    );
+    let out = sql(&w, "config/schema/test_insert.sql");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("23505"), "{}", text(&out));
+    let out = sql(&w, "config/schema/test_broken.sql");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("no_such_table"), "{}", text(&out));
+    for bad in ["/etc/passwd", "../x.sql", ""] {
+        assert_eq!(sql(&w, bad).status.code(), Some(2), "{bad:?}");
+    }
+    assert_eq!(sql(&w, "config/schema/none.sql").status.code(), Some(1));
+
+    // An unreadable DB_PASSWORD_FILE is named.
+    w.set("DB_PASSWORD_FILE", "/nonexistent/secret");
+    let out = lifecycle(&w, &["wait"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("DB_PASSWORD_FILE=/nonexistent/secret"),
+        "{}",
+        text(&out)
+    );
+    w.unset("DB_PASSWORD_FILE");
+    let out = lifecycle(&w, &["nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+}
