@@ -2,9 +2,16 @@
 //!
 //! The real binary is about 340 MB, which makes demos and package tests slow. This one has
 //! the same command-line surface the deployment packages use (`php-server`, `php-cli
-//! bin/cake.php queue worker`, `version`), serves a health check, and stops cleanly on
-//! SIGTERM/SIGINT, so service files, container entrypoints and health probes can be
-//! exercised without the real application. It uses std only so it links statically.
+//! SCRIPT ...`, `version`) and follows FrankenPHP v1.12.1's rules where the packages depend
+//! on them: it embeds a PHP app (a fixture shaped like OrangeScrum, plus what the release
+//! build adds) and extracts it to `$TMPDIR/frankenphp_<checksum>` ([`embed`]); `php-server`
+//! takes its address, document root and headers from the app's `Caddyfile` when there is
+//! one ([`site`], [`caddyfile`]); `php-cli` resolves scripts inside the app ([`php`]).
+//!
+//! It embeds no PHP interpreter: with a `php` available (`ORANGESCRUM_SAMPLE_PHP` or `PATH`)
+//! it runs the app's scripts with that one; without, it answers the health check itself and
+//! runs a heartbeat-only queue worker, as before. It stops cleanly on SIGTERM/SIGINT, and
+//! uses std only so it links statically.
 
 mod caddyfile;
 mod cli;

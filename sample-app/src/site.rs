@@ -1,6 +1,11 @@
 //! What `php-server` serves: where it listens and from which folder, decided by FrankenPHP
 //! v1.12.1's rules for an embedded app (`caddy/php-server.go`), and how one request is
 //! answered (static file, PHP front controller, or the built-in routes without PHP).
+//!
+//! Modelled for PHP requests: php_server's try_files order (the file, the folder's
+//! `index.php`, the root `index.php`), the CGI variables, the status the script sets.
+//! Not modelled: request bodies (not passed to PHP), headers set by the script (the CLI SAPI
+//! drops them), compression, keep-alive.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
