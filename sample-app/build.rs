@@ -3,6 +3,10 @@
 //! every app (`common/config/*.example.php` as `config/<name>.php`, plugin configs,
 //! `packaging/builder/Caddyfile`, `common/php/php.ini`, `packaging/app-overlay/**`).
 //!
+//! Like `cargo xtask build` (`build/source.rs`, `render_file`), the files the build adds are
+//! rendered: `@@NAME@@` placeholders take their values from `packaging/release.toml`
+//! (file values only; `--set` and `XTASK_*` overrides do not reach a build script).
+//!
 //! The pack is a simple length-prefixed format (see `src/embed.rs`), written to `OUT_DIR`
 //! with a content checksum, so two builds of the same sources embed the same bytes
 //! whatever the checkout path, file times or creation order.
@@ -22,6 +26,9 @@ fn main() {
         .expect("sample-app sits in the repository")
         .to_path_buf();
     let mut files: BTreeMap<String, (u32, Vec<u8>)> = BTreeMap::new();
+    let release = repo.join("packaging/release.toml");
+    watch_or_parent(&release);
+    let values = placeholders(&fs::read_to_string(&release).unwrap_or_default());
 
     // Directories are watched as a whole: cargo then also notices files added to them.
     let fixture = manifest.join("fixture");
@@ -31,7 +38,7 @@ fn main() {
     let config = repo.join("common/config");
     watch_or_parent(&config);
     for (name, path) in example_files(&config) {
-        add_file(&path, &format!("config/{name}.php"), &mut files);
+        add_rendered(&path, &format!("config/{name}.php"), &values, &mut files);
     }
     // Plugin configs only for plugins the app has, as the original entrypoint did.
     let plugin_configs = config.join("plugins");
@@ -43,9 +50,10 @@ fn main() {
             continue;
         }
         for (name, path) in example_files(&plugin) {
-            add_file(
+            add_rendered(
                 &path,
                 &format!("plugins/{plugin_name}/config/{name}.php"),
+                &values,
                 &mut files,
             );
         }
@@ -54,14 +62,14 @@ fn main() {
     let caddyfile = repo.join("packaging/builder/Caddyfile");
     watch_or_parent(&caddyfile);
     if caddyfile.is_file() {
-        add_file(&caddyfile, "Caddyfile", &mut files);
+        add_rendered(&caddyfile, "Caddyfile", &values, &mut files);
     }
 
     // Another part of the project provides the php.ini; until it exists there is none.
     let php_ini = repo.join("common/php/php.ini");
     watch_or_parent(&php_ini);
     if php_ini.is_file() {
-        add_file(&php_ini, "php.ini", &mut files);
+        add_rendered(&php_ini, "php.ini", &values, &mut files);
     }
 
     let overlay = repo.join("packaging/app-overlay");
@@ -153,6 +161,66 @@ fn add_file(path: &Path, rel: &str, files: &mut BTreeMap<String, (u32, Vec<u8>)>
         "unsupported path in the embedded app: {rel:?}"
     );
     files.insert(rel.to_string(), (mode, bytes));
+}
+
+/// Adds a file with its `@@NAME@@` placeholders filled in (unknown ones stay as they are).
+fn add_rendered(
+    path: &Path,
+    rel: &str,
+    values: &[(String, String)],
+    files: &mut BTreeMap<String, (u32, Vec<u8>)>,
+) {
+    add_file(path, rel, files);
+    let entry = files.get_mut(rel).expect("just added");
+    if let Ok(text) = String::from_utf8(entry.1.clone()) {
+        let mut text = text;
+        for (name, value) in values {
+            text = text.replace(&format!("@@{name}@@"), value);
+        }
+        entry.1 = text.into_bytes();
+    }
+}
+
+/// The package-time placeholders of `xtask/src/config.rs` (`Config::placeholders`), read
+/// from the `[section]` / `key = value` lines of release.toml.
+fn placeholders(toml: &str) -> Vec<(String, String)> {
+    const MAP: [(&str, &str, &str); 11] = [
+        ("APP_NAME", "release", "app_name"),
+        ("VERSION", "release", "version"),
+        ("BINARY_NAME", "binary", "name"),
+        ("NATIVE_BINARY", "binary", "native_name"),
+        ("RUNTIME_USER", "runtime", "user"),
+        ("RUNTIME_UID", "runtime", "uid"),
+        ("RUNTIME_GID", "runtime", "gid"),
+        ("HTTP_PORT", "runtime", "http_port"),
+        ("BASE_IMAGE", "runtime", "base_image"),
+        ("FRANKENPHP_VERSION", "frankenphp", "version"),
+        ("PHP_VERSION", "frankenphp", "php_version"),
+    ];
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in toml.lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim().to_string();
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value
+            .split(" #")
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"');
+        for (name, s, k) in MAP {
+            if s == section && k == key.trim() {
+                out.push((name.to_string(), value.to_string()));
+            }
+        }
+    }
+    out
 }
 
 /// 64-bit FNV-1a of the pack, as 16 hex digits: the name of the extraction folder only
