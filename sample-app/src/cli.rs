@@ -47,6 +47,9 @@ pub enum Builtin {
         /// Worker options (e.g. `--max-runtime=3600`) that the stand-in accepts but ignores.
         ignored: Vec<String>,
     },
+    /// `php-cli bin/cake.php recurring_task`: logs a start and an end line (with the pid),
+    /// `RECURRING_TASK_SECONDS` apart, so schedulers can be tested for overlap without PHP.
+    RecurringTask,
 }
 
 /// Why argv could not be turned into a [`Command`]; both cases exit with status 2.
@@ -121,14 +124,17 @@ pub fn builtin_cli(args: &[String]) -> Result<Builtin, String> {
                 ignored: options.to_vec(),
             })
         }
+        [script, task] if is_cake_script(script) && task == "recurring_task" => {
+            Ok(Builtin::RecurringTask)
+        }
         [] => Err(
-            "php-cli: missing script (without PHP the stand-in runs only 'php-cli bin/cake.php queue worker' and 'php-cli -v')"
+            "php-cli: missing script (without PHP the stand-in runs only 'php-cli bin/cake.php queue worker', 'bin/cake.php recurring_task' and 'php-cli -v')"
                 .to_string(),
         ),
         _ => Err(format!(
             "php-cli: unsupported command 'php-cli {}' (no PHP to run it: install php or set \
              ORANGESCRUM_SAMPLE_PHP; without PHP the stand-in only runs \
-             'bin/cake.php queue worker' and '-v'/'--version')",
+             'bin/cake.php queue worker', 'bin/cake.php recurring_task' and '-v'/'--version')",
             args.join(" ")
         )),
     }
@@ -215,6 +221,9 @@ Usage:
   {PROGRAM} php-cli bin/cake.php queue worker [options]
       A queue worker stand-in that logs a heartbeat every QUEUE_HEARTBEAT_SECS
       seconds (environment variable, default 30).
+  {PROGRAM} php-cli bin/cake.php recurring_task
+      A recurring task stand-in: logs its start and end (with its pid),
+      RECURRING_TASK_SECONDS apart (default 0); does no work.
   {PROGRAM} php-cli -v | --version
       Say what the real binary would print.
   {PROGRAM} version | --version | -v
@@ -384,6 +393,10 @@ mod tests {
         for v in ["-v", "--version"] {
             assert_eq!(builtin_cli(&args(&[v])), Ok(Builtin::PhpVersion));
         }
+        assert_eq!(
+            builtin_cli(&args(&["bin/cake.php", "recurring_task"])),
+            Ok(Builtin::RecurringTask)
+        );
     }
 
     #[test]
@@ -398,6 +411,7 @@ mod tests {
             (&["bin/cake.php", "queue", "worker", "extra"], "extra"),
             (&["other.php", "queue", "worker"], "other.php"),
             (&["-v", "x"], "-v x"),
+            (&["bin/cake.php", "recurring_task", "x"], "recurring_task x"),
         ] {
             match builtin_cli(&args(bad)) {
                 Err(m) => assert!(m.contains(needle), "{bad:?}: {m}"),

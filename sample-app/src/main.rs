@@ -196,6 +196,7 @@ fn php_cli(args: &[String]) -> ExitCode {
                 warn_ignored("php-cli bin/cake.php queue worker", &ignored);
                 worker::run()
             }
+            Ok(Builtin::RecurringTask) => worker::recurring_task(),
             Err(message) => usage_error(&message),
         },
     }

@@ -613,3 +613,20 @@ fn php_server_runs_the_front_controller_and_serves_static_files() {
     server.terminate();
     assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(0));
 }
+
+#[test]
+fn recurring_task_without_php_logs_start_and_end() {
+    let tmp = TempDir::new("recurring");
+    let mut env = builtin_env(&tmp);
+    env.push(("RECURRING_TASK_SECONDS".into(), "1".into()));
+    let started = Instant::now();
+    let out = run_to_end(&["php-cli", "bin/cake.php", "recurring_task"], &env);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("recurring_task started (pid "), "{stderr}");
+    assert!(stderr.contains("recurring_task finished (pid "), "{stderr}");
+    env.push(("RECURRING_TASK_SECONDS".into(), "soon".into()));
+    let out = run_to_end(&["php-cli", "bin/cake.php", "recurring_task"], &env);
+    assert_eq!(out.status.code(), Some(2));
+}
