@@ -120,6 +120,9 @@ fn php_server(options: &ServerOptions) -> Result<ExitCode, String> {
             plan.overridden.join(", ")
         );
     }
+    if let Some(what) = &plan.unmodelled {
+        eprintln!("{}: warning: {what}", cli::PROGRAM);
+    }
     if let Some(site) = &plan.site {
         for what in &site.ignored {
             eprintln!(

@@ -24,6 +24,8 @@ pub struct Plan {
     pub site: Option<Site>,
     /// Flags given on the command line that the plan ignores, for a warning.
     pub overridden: Vec<String>,
+    /// Upstream behaviour the stand-in does not reproduce here, for a warning.
+    pub unmodelled: Option<String>,
 }
 
 /// Decides the plan for an app at `app` (already the current directory):
@@ -59,9 +61,15 @@ pub fn plan(
             docroot,
             site: Some(site),
             overridden,
+            unmodelled: None,
         });
     }
-    let listen = options.listen.as_deref().unwrap_or(cli::DEFAULT_LISTEN);
+    // With --domain and no --listen, upstream listens on the HTTPS port (line 284).
+    let default_listen = match options.domain {
+        Some(_) => ":443",
+        None => cli::DEFAULT_LISTEN,
+    };
+    let listen = options.listen.as_deref().unwrap_or(default_listen);
     let listen = cli::parse_listen_addr(listen)?;
     let root = options
         .root
@@ -72,6 +80,9 @@ pub fn plan(
         docroot: app.join(root),
         site: None,
         overridden: Vec::new(),
+        unmodelled: options.domain.as_ref().map(|d| {
+            format!("--domain {d}: FrankenPHP would serve HTTPS with a certificate for it; the stand-in serves plain HTTP")
+        }),
     })
 }
 
@@ -277,6 +288,11 @@ mod tests {
         assert_eq!(p.docroot, app.join("webroot"));
         let e = plan(app, None, &opts(Some("host:1"), None, None), &no_env).unwrap_err();
         assert!(e.contains("host:1"), "{e}");
+        // --domain without --listen: the HTTPS port (line 284), which the stand-in says it
+        // serves without TLS.
+        let p = plan(app, None, &opts(None, None, Some("example.com")), &no_env).unwrap();
+        assert_eq!(p.listen, "0.0.0.0:443".parse().unwrap());
+        assert!(p.unmodelled.unwrap().contains("--domain example.com"));
     }
 
     #[test]
