@@ -29,8 +29,30 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Where Debian's postgresql-15 puts the server tools.
+/// Where Debian's postgresql-15 (bookworm's `postgresql`) puts the server tools.
 pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// [`PG_BIN`], or the newest `/usr/lib/postgresql/<major>/bin` with an initdb when another
+/// Debian release ships another major version.
+pub fn pg_bin() -> PathBuf {
+    if Path::new(PG_BIN).join("initdb").exists() {
+        return PathBuf::from(PG_BIN);
+    }
+    let mut found: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let major = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((major, bin))
+        })
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .map_or_else(|| PathBuf::from(PG_BIN), |(_, bin)| bin)
+}
 
 /// Database settings the tests use (the app reads them as DB_*).
 pub const DB_NAME: &str = "orangescrum";
@@ -136,9 +158,10 @@ impl Postgres {
     /// [`DB_PASSWORD`], scram over TCP). `None` when skipped (see [`require_tools`]).
     pub fn start(test: &str) -> Option<Postgres> {
         let root = is_root();
+        let bin = pg_bin();
         let mut tools = vec![
-            format!("{PG_BIN}/initdb"),
-            format!("{PG_BIN}/pg_ctl"),
+            bin.join("initdb").display().to_string(),
+            bin.join("pg_ctl").display().to_string(),
             "psql".to_string(),
         ];
         if root {
@@ -170,7 +193,7 @@ impl Postgres {
             running: false,
         };
         let data = pg.data();
-        pg.as_owner(&format!("{PG_BIN}/initdb"))
+        pg.as_owner(&pg.tool("initdb"))
             .args([
                 "-D",
                 data.to_str().unwrap(),
@@ -188,6 +211,10 @@ impl Postgres {
             &format!("CREATE DATABASE {DB_NAME} OWNER {DB_USER}"),
         );
         Some(pg)
+    }
+
+    fn tool(&self, name: &str) -> String {
+        pg_bin().join(name).display().to_string()
     }
 
     fn data(&self) -> PathBuf {
@@ -223,7 +250,7 @@ impl Postgres {
             self.port,
             self.dir.path().display()
         );
-        self.as_owner(&format!("{PG_BIN}/pg_ctl"))
+        self.as_owner(&self.tool("pg_ctl"))
             .args(["-D", data.to_str().unwrap(), "-l"])
             .arg(self.dir.path().join("log"))
             .args(["-o", &options, "-w", "-t", "60", "start"])
@@ -237,7 +264,7 @@ impl Postgres {
             return;
         }
         let data = self.data();
-        self.as_owner(&format!("{PG_BIN}/pg_ctl"))
+        self.as_owner(&self.tool("pg_ctl"))
             .args(["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"])
             .ok("pg_ctl stop");
         self.running = false;
@@ -312,7 +339,7 @@ impl Drop for Postgres {
         if self.running {
             let data = self.data();
             let _ = self
-                .as_owner(&format!("{PG_BIN}/pg_ctl"))
+                .as_owner(&self.tool("pg_ctl"))
                 .0
                 .args([
                     "-D",
