@@ -11,6 +11,8 @@
 #      auto (default) seeds when the actions table is empty or missing:
 #      config/schema/pg_config_1.sql, bin/cake.php migrations seed (SQLSTATE 23505 means
 #      already seeded), config/schema/pg_config_2.sql.
+# With migrations skipped and seeding off there is nothing to do: it exits 0 at once,
+# without waiting for the database.
 #
 # Exits non-zero, after printing the failing command's output, on any failure.
 # Commands run from /, so the binary resolves bin/... inside its embedded app.
