@@ -82,7 +82,7 @@ case $mode in
         ;;
     php-cli)
         if [ $# -eq 0 ]; then
-            log "php-cli needs a script, e.g. run-native.sh php-cli bin/cake.php version"
+            log "php-cli needs the script to run and its arguments (see --help)"
             exit 2
         fi
         ;;
@@ -173,10 +173,7 @@ fi
 # The package's php.ini for every PHP process, never one named by the caller.
 PHP_INI_SCAN_DIR=:$pkg/php
 export PHP_INI_SCAN_DIR
-if [ -n "${PHPRC+1}" ]; then
-    log "ignoring PHPRC from the environment: the package's php.ini applies"
-    unset PHPRC
-fi
+unset PHPRC
 
 case $mode in
     php-server)
