@@ -434,7 +434,10 @@ fn write_env(dir: &Path, port: u16, extra: &str) -> BTreeMap<String, String> {
         ("APP_PORT", port.to_string()),
     ]);
     // The stand-in's worker heartbeat, when the template still has this setting.
-    if example.lines().any(|l| l.starts_with("QUEUE_HEARTBEAT_SECS=")) {
+    if example
+        .lines()
+        .any(|l| l.starts_with("QUEUE_HEARTBEAT_SECS="))
+    {
         fixed.insert("QUEUE_HEARTBEAT_SECS", "1".to_string());
     }
     let mut out = String::new();
@@ -781,7 +784,8 @@ fn unpacked_package_serves_runs_the_queue_worker_and_stops_on_sigterm() {
         .current_dir(dir));
 
     let port = free_port();
-    let env_file = write_valid_env(dir, port);
+    write_valid_env(dir, port);
+    let scratch = share_with_nobody(&pkg);
     let check = run(Command::new(dir.join("helpers/validate-env.sh"))
         .args(["--env-file", ".env"])
         .current_dir(dir)
@@ -793,13 +797,18 @@ fn unpacked_package_serves_runs_the_queue_worker_and_stops_on_sigterm() {
         String::from_utf8_lossy(&check.stderr)
     );
 
-    // The web server, in the foreground from another working directory.
+    // The web server, in the foreground from another working directory, as the service
+    // account; the stand-in's built-in behaviour (no PHP, no database here).
     let mut web = Proc::spawn(
         "run-native.sh",
-        Command::new(dir.join("run-native.sh"))
-            .current_dir(pkg.tmp.path())
-            .env_clear()
-            .env("PATH", PATH),
+        as_nobody(
+            Command::new(dir.join("run-native.sh"))
+                .current_dir(pkg.tmp.path())
+                .env_clear()
+                .env("PATH", PATH)
+                .env("TMPDIR", &scratch)
+                .env("ORANGESCRUM_SAMPLE_PHP", "none"),
+        ),
     );
     let healthy = wait_until(START_TIMEOUT, || {
         web.exited().is_none() && http_status(port, "/home/healthcheck") == Some(200)
@@ -826,36 +835,45 @@ fn unpacked_package_serves_runs_the_queue_worker_and_stops_on_sigterm() {
     let queue_unit = fs::read_to_string(dir.join("systemd/orangescrum-queue.service")).unwrap();
     assert_no_shell_syntax("orangescrum-queue.service", &queue_unit);
     let settings = service_settings(&queue_unit);
-    let env = unit_env(&settings, dir);
-    assert_eq!(env["SECURITY_SALT"], env_file["SECURITY_SALT"]);
+    let mut env = unit_env_unset(&settings, dir);
+    // PrivateTmp= gives the unit its own /tmp; here that is the scratch folder. The
+    // stand-in's heartbeat period and built-in mode are test knobs from the environment.
+    env.insert("TMPDIR".into(), scratch.display().to_string());
+    env.insert("ORANGESCRUM_SAMPLE_PHP".into(), "none".into());
+    env.insert("QUEUE_HEARTBEAT_SECS".into(), "1".into());
     let workdir = PathBuf::from(
         one_setting(&settings, "WorkingDirectory").replace("@@PREFIX@@", &dir.to_string_lossy()),
     );
     for pre in setting(&settings, "ExecStartPre") {
         let argv = exec_argv(pre, dir, &env);
-        let out = run(Command::new(&argv[0])
-            .args(&argv[1..])
-            .current_dir(&workdir)
-            .env_clear()
-            .envs(&env));
+        let out = run(as_nobody(
+            Command::new(&argv[0])
+                .args(&argv[1..])
+                .current_dir(&workdir)
+                .env_clear()
+                .envs(&env),
+        ));
         assert!(out.status.success(), "ExecStartPre={pre} failed");
     }
     let argv = exec_argv(one_setting(&settings, "ExecStart"), dir, &env);
-    assert!(
-        argv.iter().any(|a| a == "worker"),
-        "the queue unit runs the queue worker: {argv:?}"
+    assert_eq!(
+        argv[1..],
+        ["queue-worker"],
+        "the queue unit runs the queue worker"
     );
     let mut queue = Proc::spawn(
         "queue worker",
-        Command::new(&argv[0])
-            .args(&argv[1..])
-            .current_dir(&workdir)
-            .env_clear()
-            .envs(&env),
+        as_nobody(
+            Command::new(&argv[0])
+                .args(&argv[1..])
+                .current_dir(&workdir)
+                .env_clear()
+                .envs(&env),
+        ),
     );
     // The stand-in logs "heartbeat every Ns" at start, then one "queue worker heartbeat"
-    // line per period: the first shows QUEUE_HEARTBEAT_SECS from .env arrived, the second
-    // that the worker keeps running.
+    // line per period: the first shows the setting arrived, the second that the worker
+    // keeps running.
     let beating = wait_until(Duration::from_secs(10), || {
         let log = queue.stderr();
         queue.exited().is_none()
@@ -917,13 +935,18 @@ fn run_native_passes_sigint_on_and_env_wins_over_dotenv() {
     let dir = &pkg.dir;
     let dotenv_port = free_port();
     write_valid_env(dir, dotenv_port);
+    let scratch = share_with_nobody(&pkg);
     let port = free_port();
     let mut web = Proc::spawn(
         "run-native.sh",
-        Command::new(dir.join("run-native.sh"))
-            .env_clear()
-            .env("PATH", PATH)
-            .env("APP_PORT", port.to_string()),
+        as_nobody(
+            Command::new(dir.join("run-native.sh"))
+                .env_clear()
+                .env("PATH", PATH)
+                .env("TMPDIR", &scratch)
+                .env("ORANGESCRUM_SAMPLE_PHP", "none")
+                .env("APP_PORT", port.to_string()),
+        ),
     );
     assert!(
         wait_until(START_TIMEOUT, || web.exited().is_none()
@@ -959,14 +982,19 @@ fn run_native_refuses_placeholder_secrets() {
     let pkg = unpack();
     let dir = &pkg.dir;
     fs::copy(dir.join(".env.example"), dir.join(".env")).unwrap();
+    let scratch = share_with_nobody(&pkg);
     let port = free_port();
     let mut web = Proc::spawn(
         "run-native.sh",
-        Command::new(dir.join("run-native.sh"))
-            .env_clear()
-            .env("PATH", PATH)
-            .env("APP_BIND_IP", "127.0.0.1")
-            .env("APP_PORT", port.to_string()),
+        as_nobody(
+            Command::new(dir.join("run-native.sh"))
+                .env_clear()
+                .env("PATH", PATH)
+                .env("TMPDIR", &scratch)
+                .env("ORANGESCRUM_SAMPLE_PHP", "none")
+                .env("APP_BIND_IP", "127.0.0.1")
+                .env("APP_PORT", port.to_string()),
+        ),
     );
     let status = web.wait_timeout(Duration::from_secs(20));
     let stderr = web.stderr();
