@@ -1219,10 +1219,33 @@ fn install_verify_units_reinstall_dry_run_and_uninstall() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     for cmd in [
         "systemctl daemon-reload",
-        "systemctl enable orangescrum-queue.service orangescrum.service",
+        "systemctl enable",
         "systemctl start",
     ] {
         assert!(stdout.contains(cmd), "install prints `{cmd}`:\n{stdout}");
+    }
+    // Enabled: the web unit (it pulls in the migrations), the worker and the timer; the
+    // recurring service only runs from its timer, the migrations only before the web unit.
+    let enable = stdout
+        .lines()
+        .find(|l| l.contains("systemctl enable"))
+        .unwrap();
+    let enabled: Vec<&str> = enable.split_whitespace().skip(2).collect();
+    for unit in [
+        "orangescrum.service",
+        "orangescrum-queue.service",
+        "orangescrum-recurring.timer",
+    ] {
+        assert!(enabled.contains(&unit), "install enables {unit}: {enable}");
+    }
+    for unit in [
+        "orangescrum-recurring.service",
+        "orangescrum-migrate.service",
+    ] {
+        assert!(
+            !enabled.contains(&unit),
+            "install must not enable {unit}: {enable}"
+        );
     }
     assert!(user_exists(name), "the service user was created");
     let (uid, gid) = (id_of("-u", name), id_of("-g", name));
@@ -1286,13 +1309,22 @@ fn install_verify_units_reinstall_dry_run_and_uninstall() {
         .current_dir(&prefix));
 
     // The units: rendered, root-owned 0644, valid, hardened.
-    let unit_names = ["orangescrum-queue.service", "orangescrum.service"];
+    let unit_names = [
+        "orangescrum-migrate.service",
+        "orangescrum-queue.service",
+        "orangescrum-recurring.service",
+        "orangescrum-recurring.timer",
+        "orangescrum.service",
+    ];
     let mut in_dir: Vec<String> = fs::read_dir(&units)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     in_dir.sort();
-    assert_eq!(in_dir, unit_names, "the unit directory holds the two units");
+    assert_eq!(
+        in_dir, unit_names,
+        "the unit directory holds the package's units"
+    );
     let mut scores = Vec::new();
     for unit in unit_names {
         let path = units.join(unit);
@@ -1309,19 +1341,26 @@ fn install_verify_units_reinstall_dry_run_and_uninstall() {
             !text.contains("MemoryDenyWriteExecute"),
             "{unit}: MemoryDenyWriteExecute breaks PHP's JIT"
         );
+        if !unit.ends_with(".service") {
+            assert!(
+                text.contains("Unit=orangescrum-recurring.service"),
+                "{unit}"
+            );
+            continue;
+        }
         let settings = service_settings(&text);
         let p = prefix.display().to_string();
         assert_eq!(one_setting(&settings, "User"), name, "{unit}");
         assert_eq!(one_setting(&settings, "Group"), name, "{unit}");
         assert_eq!(one_setting(&settings, "WorkingDirectory"), p, "{unit}");
         assert_eq!(
-            one_setting(&settings, "EnvironmentFile"),
-            format!("{p}/.env"),
-            "{unit}"
+            one_setting(&settings, "ExecStartPre"),
+            format!("{p}/helpers/validate-env.sh --env-file {p}/.env"),
+            "{unit}: the installed .env is checked first"
         );
         assert!(
-            one_setting(&settings, "ExecStart").starts_with(&format!("{p}/bin/")),
-            "{unit}: ExecStart runs the installed binary"
+            one_setting(&settings, "ExecStart").starts_with(&format!("{p}/run-native.sh ")),
+            "{unit}: ExecStart runs the installed launcher"
         );
         let score = exposure(&path);
         assert!(
