@@ -1584,6 +1584,29 @@ fn run_native_exports_only_known_names() {
     }
 }
 
+/// Issue 12.2: loader, shell and PHP variables in `.env` never reach a process through
+/// run-native.sh: it refuses the file (the validator's error) or leaves them out.
+#[test]
+fn run_native_never_passes_loader_or_shell_variables_from_dotenv() {
+    for name in DANGEROUS.iter().chain(&["LD_AUDIT"]) {
+        let value = "/tmp/from-dotenv";
+        let pkg = StubPackage::new(&format!("{name}={value}\n"));
+        let out = run(&mut pkg.run_native(&[]));
+        match pkg.record() {
+            None => assert!(
+                !out.status.success() && String::from_utf8_lossy(&out.stderr).contains(*name),
+                "{name}: refused without naming it:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Some(rec) => assert_ne!(
+                rec.env.get(*name).map(String::as_str),
+                Some(value),
+                "{name} from .env reached the program"
+            ),
+        }
+    }
+}
+
 /// Issue 12.3: run-native.sh reads values as compose and systemd do (trimmed, unquoted) and
 /// refuses what the file check refuses (text after a closing quote, an inline comment).
 #[test]
@@ -1755,11 +1778,8 @@ fn run_native_modes_start_the_contract_commands() {
 #[test]
 fn run_native_takes_db_password_file() {
     let secret = random_hex(20);
-    let probe = StubPackage::new("");
-    let file = probe.scratch.join("db_password");
-    drop(probe);
     let pkg = StubPackage::new("");
-    let file = pkg.scratch.join(file.file_name().unwrap());
+    let file = pkg.scratch.join("db_password");
     fs::write(&file, format!("{secret}\n")).unwrap();
     std::os::unix::fs::chown(&file, Some(NOBODY), Some(NOBODY)).unwrap();
     fs::set_permissions(&file, fs::Permissions::from_mode(0o400)).unwrap();
