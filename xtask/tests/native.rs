@@ -33,7 +33,7 @@ use std::{
 };
 
 use sha2::{Digest, Sha256};
-use support::*;
+use support::{services, *};
 
 /// The search path the children get (systemd's default for services).
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -2225,4 +2225,194 @@ fn cake_and_queue_worker_helpers_run_as_the_service_account() {
     assert!(err.contains("only root"), "{err}");
     let err = fails(&mut helper("cake.sh"));
     assert!(err.contains("cake command"), "{err}");
+}
+
+// ------------------------------------------------------------------------------------------
+// Test 7: the units' commands against real PostgreSQL and Redis (issue 11)
+// ------------------------------------------------------------------------------------------
+
+/// The units' pre-start check and command, run as systemd would (the unit's environment,
+/// as the service account, PrivateTmp= modelled by `tmp`), with the stand-in running the PHP
+/// fixture application through Debian's php.
+fn unit_command(
+    dir: &Path,
+    unit: &str,
+    tmp: &Path,
+    php: &Path,
+) -> (Vec<Vec<String>>, BTreeMap<String, String>) {
+    let text = fs::read_to_string(dir.join("systemd").join(unit)).unwrap();
+    let settings = service_settings(&text);
+    let mut env = unit_env_unset(&settings, dir);
+    env.insert("TMPDIR".into(), tmp.display().to_string());
+    env.insert("ORANGESCRUM_SAMPLE_PHP".into(), php.display().to_string());
+    let mut argvs: Vec<Vec<String>> = setting(&settings, "ExecStartPre")
+        .into_iter()
+        .map(|pre| exec_argv(pre, dir, &env))
+        .collect();
+    argvs.push(exec_argv(one_setting(&settings, "ExecStart"), dir, &env));
+    (argvs, env)
+}
+
+fn unit_run(dir: &Path, unit: &str, tmp: &Path, php: &Path) -> std::process::Output {
+    let (argvs, env) = unit_command(dir, unit, tmp, php);
+    let mut last = None;
+    for argv in argvs {
+        let out = run(as_nobody(
+            Command::new(&argv[0])
+                .args(&argv[1..])
+                .current_dir(dir)
+                .env_clear()
+                .envs(&env),
+        ));
+        if !out.status.success() {
+            return out;
+        }
+        last = Some(out);
+    }
+    last.unwrap()
+}
+
+fn out_text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Issue 11 through the native units: the migration unit migrates and seeds once, a second
+/// run does neither; the web unit then serves the health check (which needs the database);
+/// the worker unit takes a job pushed into Redis and exits at --max-runtime; the recurring
+/// unit records a complete run; with the database down the migration unit fails after a
+/// bounded wait, naming host and port. (Needs support::services from the lifecycle tests.)
+#[test]
+fn units_run_the_database_lifecycle_against_postgresql_and_redis() {
+    let test = "units_run_the_database_lifecycle_against_postgresql_and_redis";
+    let Some(php) = services::php_with_extensions(test) else {
+        return;
+    };
+    let Some(mut pg) = services::Postgres::start(test) else {
+        return;
+    };
+    let Some(redis) = services::Redis::start(test) else {
+        return;
+    };
+    let pkg = unpack();
+    let dir = pkg.dir.clone();
+    let port = free_port();
+    let mut extra = String::new();
+    for (k, v) in pg.env().into_iter().chain(redis.env()) {
+        extra.push_str(&format!("{k}={v}\n"));
+    }
+    extra.push_str("REDIS_PASSWORD=\nWORKER_MAX_RUNTIME=3\nWORKER_SLEEP=1\nDB_WAIT_TIMEOUT=3\n");
+    write_env(&dir, port, &extra);
+    let tmp = share_with_nobody(&pkg);
+    let count = |sql: &str| pg.query(sql).trim().parse::<u64>().unwrap();
+
+    // Migrations and seeding, once.
+    let out = unit_run(&dir, "orangescrum-migrate.service", &tmp, &php);
+    assert!(
+        out.status.success(),
+        "the migration unit failed:\n{}",
+        out_text(&out)
+    );
+    let tables = pg.tables();
+    for table in ["actions", "queue_processed", "recurring_runs"] {
+        assert!(
+            tables.iter().any(|t| t == table),
+            "table {table} missing: {tables:?}"
+        );
+    }
+    assert_eq!(count("SELECT count(*) FROM actions"), 3, "seeded once");
+    let out = unit_run(&dir, "orangescrum-migrate.service", &tmp, &php);
+    assert!(
+        out.status.success(),
+        "a second migration run failed:\n{}",
+        out_text(&out)
+    );
+    assert_eq!(count("SELECT count(*) FROM actions"), 3, "not seeded twice");
+
+    // The web unit serves the health check, which asks the database.
+    let (argvs, env) = unit_command(&dir, "orangescrum.service", &tmp, &php);
+    let start = argvs.last().unwrap();
+    let mut web = Proc::spawn(
+        "web unit",
+        as_nobody(
+            Command::new(&start[0])
+                .args(&start[1..])
+                .current_dir(&dir)
+                .env_clear()
+                .envs(&env),
+        ),
+    );
+    assert!(
+        wait_until(START_TIMEOUT, || web.exited().is_none()
+            && http_status(port, "/home/healthcheck") == Some(200)),
+        "the web unit did not answer the health check with 200\n{}",
+        web.output()
+    );
+    web.signal("TERM");
+    let status = web.wait_timeout(Duration::from_secs(30));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "web stop: {status:?}\n{}",
+        web.output()
+    );
+
+    // The worker takes a job from Redis and exits at --max-runtime (systemd starts it again:
+    // Restart=always, checked with the units).
+    let job = format!("job-{}", random_hex(4));
+    redis.command(&["RPUSH", "orangescrum:queue:default", &job]);
+    let started = Instant::now();
+    let out = unit_run(&dir, "orangescrum-queue.service", &tmp, &php);
+    assert!(
+        out.status.success(),
+        "the worker failed:\n{}",
+        out_text(&out)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the worker did not exit at --max-runtime 3 ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(
+        pg.query(&format!(
+            "SELECT count(*) FROM queue_processed WHERE job = '{job}'"
+        ))
+        .trim(),
+        "1",
+        "the job was processed:\n{}",
+        out_text(&out)
+    );
+
+    // The recurring unit records a complete run.
+    let out = unit_run(&dir, "orangescrum-recurring.service", &tmp, &php);
+    assert!(
+        out.status.success(),
+        "the recurring unit failed:\n{}",
+        out_text(&out)
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM recurring_runs WHERE finished_at IS NOT NULL"),
+        1
+    );
+
+    // Database down: a bounded wait, then a failure that names host and port.
+    pg.stop();
+    let started = Instant::now();
+    let out = unit_run(&dir, "orangescrum-migrate.service", &tmp, &php);
+    let took = started.elapsed();
+    let said = out_text(&out);
+    assert!(
+        !out.status.success(),
+        "the migration unit succeeded without a database"
+    );
+    assert!(
+        said.contains(&format!("127.0.0.1:{}", pg.port)),
+        "the error names DB_HOST:DB_PORT:\n{said}"
+    );
+    assert!(
+        took < Duration::from_secs(30),
+        "DB_WAIT_TIMEOUT=3 took {took:?}"
+    );
 }
