@@ -1607,6 +1607,56 @@ fn run_native_never_passes_loader_or_shell_variables_from_dotenv() {
     }
 }
 
+/// Issue 10.1: an `.env` written for the original packages (the validator's fixture
+/// `xtask/tests/fixtures/original-operator.env`) passes the units' pre-start check and
+/// starts run-native.sh, with its values reaching the program.
+#[test]
+fn an_original_operator_env_starts_run_native_and_passes_the_units_check() {
+    let fixture = repo().join("xtask/tests/fixtures/original-operator.env");
+    let text = fs::read_to_string(&fixture).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the validator's fixture of an .env written for the original packages)",
+            fixture.display()
+        )
+    });
+    let pkg = StubPackage::new("");
+    fs::write(pkg.dir().join(".env"), &text).unwrap();
+    let vars = parse_env(&text);
+    let out = ok(&mut pkg.run_native(&[]));
+    let rec = pkg
+        .record()
+        .unwrap_or_else(|| panic!("nothing ran\n{}", String::from_utf8_lossy(&out.stderr)));
+    for name in [
+        "APP_BIND_IP",
+        "APP_PORT",
+        "DB_HOST",
+        "STORAGE_BUCKET",
+        "FROM_EMAIL",
+    ] {
+        if let Some(v) = vars.get(name).filter(|v| !v.is_empty()) {
+            assert_eq!(rec.env.get(name), Some(v), "{name} from the original .env");
+        }
+    }
+    for unit in SERVICES {
+        let settings =
+            service_settings(&fs::read_to_string(pkg.dir().join("systemd").join(unit)).unwrap());
+        let env = unit_env_unset(&settings, pkg.dir());
+        let argv = exec_argv(one_setting(&settings, "ExecStartPre"), pkg.dir(), &env);
+        let out = run(as_nobody(
+            Command::new(&argv[0])
+                .args(&argv[1..])
+                .current_dir(pkg.dir())
+                .env_clear()
+                .envs(&env),
+        ));
+        assert!(
+            out.status.success(),
+            "{unit}: the pre-start check refuses the original .env:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// Issue 12.3: run-native.sh reads values as compose and systemd do (trimmed, unquoted) and
 /// refuses what the file check refuses (text after a closing quote, an inline comment).
 #[test]
