@@ -2275,6 +2275,51 @@ fn cake_and_queue_worker_helpers_run_as_the_service_account() {
     assert!(err.contains("only root"), "{err}");
     let err = fails(&mut helper("cake.sh"));
     assert!(err.contains("cake command"), "{err}");
+
+    // In the Docker package (a folder with docker-compose.yaml instead of run-native.sh) the
+    // same helpers run a one-off container of the app service, which reads .env itself.
+    let docker_pkg = pkg.pkg.tmp.path().join("docker-pkg");
+    fs::create_dir_all(docker_pkg.join("helpers")).unwrap();
+    fs::write(docker_pkg.join("docker-compose.yaml"), "services: {}\n").unwrap();
+    for name in ["cake.sh", "queue-worker.sh"] {
+        fs::copy(
+            dir.join("helpers").join(name),
+            docker_pkg.join("helpers").join(name),
+        )
+        .unwrap();
+    }
+    let fake_bin = pkg.pkg.tmp.path().join("fake-bin");
+    fs::create_dir_all(&fake_bin).unwrap();
+    let calls = pkg.pkg.tmp.path().join("docker-calls");
+    fs::write(
+        fake_bin.join("docker"),
+        format!(
+            "#!/bin/sh\n[ \"$2\" = version ] && exit 0\necho \"$PWD $*\" >>{}\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(fake_bin.join("docker"), fs::Permissions::from_mode(0o755)).unwrap();
+    let docker_path = format!("{}:{PATH}", fake_bin.display());
+    for (name, args) in [
+        ("cake.sh", &["migrations", "status"][..]),
+        ("queue-worker.sh", &[][..]),
+    ] {
+        ok(Command::new(docker_pkg.join("helpers").join(name))
+            .args(args)
+            .env_clear()
+            .env("PATH", &docker_path));
+    }
+    let said = fs::read_to_string(&calls).unwrap();
+    let d = docker_pkg.display();
+    assert_eq!(
+        said.lines().collect::<Vec<_>>(),
+        [
+            format!("{d} compose run --rm --no-deps orangescrum-app php-cli bin/cake.php migrations status"),
+            format!("{d} compose run --rm --no-deps orangescrum-app queue-worker"),
+        ],
+        "the Docker package runs the command in a one-off app container"
+    );
 }
 
 // ------------------------------------------------------------------------------------------
