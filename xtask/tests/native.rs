@@ -828,6 +828,19 @@ fn unpacked_package_serves_runs_the_queue_worker_and_stops_on_sigterm() {
         "the server does not report listening on the address from .env\n{}",
         web.output()
     );
+    // helpers/healthcheck.sh finds the address in .env (none in its environment).
+    let probe = run(as_nobody(
+        Command::new(dir.join("helpers/healthcheck.sh"))
+            .current_dir(pkg.tmp.path())
+            .env_clear()
+            .env("PATH", PATH),
+    ));
+    let said = String::from_utf8_lossy(&probe.stdout);
+    assert!(
+        probe.status.success() && said.contains(&format!("127.0.0.1:{port}/home/healthcheck")),
+        "helpers/healthcheck.sh did not probe the address from .env: {said}{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
     let web_unit = fs::read_to_string(dir.join("systemd/orangescrum.service")).unwrap();
     let web_stop = timespan(one_setting(&service_settings(&web_unit), "TimeoutStopSec"));
 
