@@ -508,6 +508,20 @@ fn share_with_nobody(pkg: &Unpacked) -> PathBuf {
     scratch
 }
 
+/// `run-native.sh` of the unpacked package `pkg` as [`NOBODY`] with a clean environment:
+/// PATH, a private TMPDIR (`scratch` from [`share_with_nobody`]) and the stand-in's
+/// built-in behaviour (these tests exercise the scripts, not PHP).
+fn run_native(pkg: &Unpacked, scratch: &Path) -> Command {
+    let mut c = Command::new(pkg.dir.join("run-native.sh"));
+    c.current_dir(pkg.tmp.path())
+        .env_clear()
+        .env("PATH", PATH)
+        .env("TMPDIR", scratch)
+        .env("ORANGESCRUM_SAMPLE_PHP", "none");
+    as_nobody(&mut c);
+    c
+}
+
 /// Stands in for the package's binary (and for helpers/migrate.sh): records its uid, pid,
 /// working directory, argv and environment in `scratch/record` two folders up from itself
 /// (found without the environment, which the helpers reset), then exits 0; with STUB_WAIT
@@ -533,6 +547,24 @@ while :; do
     wait "$child"
 done
 "#;
+
+/// What the queue worker modes start: `BIN php-cli bin/cake.php queue worker --max-runtime N
+/// --sleep S --verbose` (contract 4).
+fn worker_argv(bin: &str, max_runtime: u32, sleep: u32) -> Vec<String> {
+    let (n, s) = (max_runtime.to_string(), sleep.to_string());
+    let argv = [
+        bin,
+        "php-cli",
+        "bin/cake.php",
+        "queue",
+        "worker",
+        "--max-runtime",
+        &n,
+    ];
+    let mut argv: Vec<String> = argv.map(String::from).to_vec();
+    argv.extend(["--sleep", &s, "--verbose"].map(String::from));
+    argv
+}
 
 /// How the stub was started.
 #[derive(Debug)]
@@ -620,15 +652,10 @@ impl StubPackage {
         read_record(&self.record_path())
     }
 
-    /// `run-native.sh ARGS` as [`NOBODY`] from another folder, with a clean environment.
+    /// `run-native.sh ARGS` as [`NOBODY`] from another folder (see [`run_native`]).
     fn run_native(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(self.dir().join("run-native.sh"));
-        c.args(args)
-            .current_dir(self.pkg.tmp.path())
-            .env_clear()
-            .env("PATH", PATH)
-            .env("TMPDIR", &self.scratch);
-        as_nobody(&mut c);
+        let mut c = run_native(&self.pkg, &self.scratch);
+        c.args(args);
         c
     }
 }
@@ -757,6 +784,18 @@ fn unit_env(settings: &[(String, String)], prefix: &Path) -> BTreeMap<String, St
     env
 }
 
+/// `argv` (from [`exec_argv`]) as systemd starts it: in `workdir`, with exactly `env`, as
+/// the service account.
+fn as_unit(argv: &[String], workdir: &Path, env: &BTreeMap<String, String>) -> Command {
+    let mut c = Command::new(&argv[0]);
+    c.args(&argv[1..])
+        .current_dir(workdir)
+        .env_clear()
+        .envs(env);
+    as_nobody(&mut c);
+    c
+}
+
 /// `Exec*` values must be plain commands: no shell syntax (`${VAR}` is systemd's own).
 fn assert_no_shell_syntax(unit: &str, text: &str) {
     for line in text.lines().filter(|l| l.starts_with("Exec")) {
@@ -799,17 +838,7 @@ fn unpacked_package_serves_runs_the_queue_worker_and_stops_on_sigterm() {
 
     // The web server, in the foreground from another working directory, as the service
     // account; the stand-in's built-in behaviour (no PHP, no database here).
-    let mut web = Proc::spawn(
-        "run-native.sh",
-        as_nobody(
-            Command::new(dir.join("run-native.sh"))
-                .current_dir(pkg.tmp.path())
-                .env_clear()
-                .env("PATH", PATH)
-                .env("TMPDIR", &scratch)
-                .env("ORANGESCRUM_SAMPLE_PHP", "none"),
-        ),
-    );
+    let mut web = Proc::spawn("run-native.sh", &mut run_native(&pkg, &scratch));
     let healthy = wait_until(START_TIMEOUT, || {
         web.exited().is_none() && http_status(port, "/home/healthcheck") == Some(200)
     });
@@ -859,13 +888,7 @@ fn unpacked_package_serves_runs_the_queue_worker_and_stops_on_sigterm() {
     );
     for pre in setting(&settings, "ExecStartPre") {
         let argv = exec_argv(pre, dir, &env);
-        let out = run(as_nobody(
-            Command::new(&argv[0])
-                .args(&argv[1..])
-                .current_dir(&workdir)
-                .env_clear()
-                .envs(&env),
-        ));
+        let out = run(&mut as_unit(&argv, &workdir, &env));
         assert!(out.status.success(), "ExecStartPre={pre} failed");
     }
     let argv = exec_argv(one_setting(&settings, "ExecStart"), dir, &env);
@@ -874,16 +897,7 @@ fn unpacked_package_serves_runs_the_queue_worker_and_stops_on_sigterm() {
         ["queue-worker"],
         "the queue unit runs the queue worker"
     );
-    let mut queue = Proc::spawn(
-        "queue worker",
-        as_nobody(
-            Command::new(&argv[0])
-                .args(&argv[1..])
-                .current_dir(&workdir)
-                .env_clear()
-                .envs(&env),
-        ),
-    );
+    let mut queue = Proc::spawn("queue worker", &mut as_unit(&argv, &workdir, &env));
     // The stand-in logs "heartbeat every Ns" at start, then one "queue worker heartbeat"
     // line per period: the first shows the setting arrived, the second that the worker
     // keeps running.
@@ -952,14 +966,7 @@ fn run_native_passes_sigint_on_and_env_wins_over_dotenv() {
     let port = free_port();
     let mut web = Proc::spawn(
         "run-native.sh",
-        as_nobody(
-            Command::new(dir.join("run-native.sh"))
-                .env_clear()
-                .env("PATH", PATH)
-                .env("TMPDIR", &scratch)
-                .env("ORANGESCRUM_SAMPLE_PHP", "none")
-                .env("APP_PORT", port.to_string()),
-        ),
+        run_native(&pkg, &scratch).env("APP_PORT", port.to_string()),
     );
     assert!(
         wait_until(START_TIMEOUT, || web.exited().is_none()
@@ -999,15 +1006,9 @@ fn run_native_refuses_placeholder_secrets() {
     let port = free_port();
     let mut web = Proc::spawn(
         "run-native.sh",
-        as_nobody(
-            Command::new(dir.join("run-native.sh"))
-                .env_clear()
-                .env("PATH", PATH)
-                .env("TMPDIR", &scratch)
-                .env("ORANGESCRUM_SAMPLE_PHP", "none")
-                .env("APP_BIND_IP", "127.0.0.1")
-                .env("APP_PORT", port.to_string()),
-        ),
+        run_native(&pkg, &scratch)
+            .env("APP_BIND_IP", "127.0.0.1")
+            .env("APP_PORT", port.to_string()),
     );
     let status = web.wait_timeout(Duration::from_secs(20));
     let stderr = web.stderr();
@@ -1655,13 +1656,7 @@ fn an_original_operator_env_starts_run_native_and_passes_the_units_check() {
             service_settings(&fs::read_to_string(pkg.dir().join("systemd").join(unit)).unwrap());
         let env = unit_env_unset(&settings, pkg.dir());
         let argv = exec_argv(one_setting(&settings, "ExecStartPre"), pkg.dir(), &env);
-        let out = run(as_nobody(
-            Command::new(&argv[0])
-                .args(&argv[1..])
-                .current_dir(pkg.dir())
-                .env_clear()
-                .envs(&env),
-        ));
+        let out = run(&mut as_unit(&argv, pkg.dir(), &env));
         assert!(
             out.status.success(),
             "{unit}: the pre-start check refuses the original .env:\n{}",
@@ -1761,23 +1756,7 @@ fn run_native_modes_start_the_contract_commands() {
     let cases: [(&[&str], Vec<String>); 6] = [
         (&[], vec![bin.clone(), "php-server".into()]),
         (&["php-server"], vec![bin.clone(), "php-server".into()]),
-        (
-            &["queue-worker"],
-            [
-                &bin,
-                "php-cli",
-                "bin/cake.php",
-                "queue",
-                "worker",
-                "--max-runtime",
-                "600",
-                "--sleep",
-                "2",
-                "--verbose",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ),
+        (&["queue-worker"], worker_argv(&bin, 600, 2)),
         (
             &["recurring-task"],
             [&bin, "php-cli", "bin/cake.php", "recurring_task"]
@@ -1994,13 +1973,7 @@ fn units_check_the_file_start_through_run_native_and_schedule_the_lifecycle() {
         let env = unit_env_unset(&settings, &dir);
         assert!(!env.contains_key("PATH"), "{name}: PATH is unset");
         let argv = exec_argv(pre, &dir, &env);
-        let good = run(as_nobody(
-            Command::new(&argv[0])
-                .args(&argv[1..])
-                .current_dir(&dir)
-                .env_clear()
-                .envs(&env),
-        ));
+        let good = run(&mut as_unit(&argv, &dir, &env));
         assert!(
             good.status.success(),
             "{name}: ExecStartPre={pre} refuses the valid .env:\n{}",
@@ -2012,13 +1985,7 @@ fn units_check_the_file_start_through_run_native_and_schedule_the_lifecycle() {
             format!("{valid}DB_PASSWORD=0123456789abcdef0123 # rotated\n"),
         )
         .unwrap();
-        let bad = run(as_nobody(
-            Command::new(&argv[0])
-                .args(&argv[1..])
-                .current_dir(&dir)
-                .env_clear()
-                .envs(&env),
-        ));
+        let bad = run(&mut as_unit(&argv, &dir, &env));
         fs::write(dir.join(".env"), &valid).unwrap();
         assert!(
             !bad.status.success()
@@ -2036,13 +2003,7 @@ fn units_check_the_file_start_through_run_native_and_schedule_the_lifecycle() {
             "{name}: starts through run-native.sh"
         );
         let argv = exec_argv(start, &dir, &env);
-        let out = run(as_nobody(
-            Command::new(&argv[0])
-                .args(&argv[1..])
-                .current_dir(&dir)
-                .env_clear()
-                .envs(&env),
-        ));
+        let out = run(&mut as_unit(&argv, &dir, &env));
         assert!(
             out.status.success(),
             "{name}: ExecStart={start} failed:\n{}",
@@ -2068,20 +2029,7 @@ fn units_check_the_file_start_through_run_native_and_schedule_the_lifecycle() {
         let args: Vec<&str> = rec.args.iter().map(String::as_str).collect();
         let want: Vec<String> = match name {
             "orangescrum.service" => vec![bin.clone(), "php-server".into()],
-            "orangescrum-queue.service" => [
-                bin.as_str(),
-                "php-cli",
-                "bin/cake.php",
-                "queue",
-                "worker",
-                "--max-runtime",
-                "1800",
-                "--sleep",
-                "5",
-                "--verbose",
-            ]
-            .map(String::from)
-            .to_vec(),
+            "orangescrum-queue.service" => worker_argv(&bin, 1800, 5),
             "orangescrum-recurring.service" => {
                 [bin.as_str(), "php-cli", "bin/cake.php", "recurring_task"]
                     .map(String::from)
@@ -2239,20 +2187,7 @@ fn cake_and_queue_worker_helpers_run_as_the_service_account() {
         (
             "queue-worker.sh",
             &["--user", "nobody"][..],
-            [
-                &bin,
-                "php-cli",
-                "bin/cake.php",
-                "queue",
-                "worker",
-                "--max-runtime",
-                "1800",
-                "--sleep",
-                "3",
-                "--verbose",
-            ]
-            .map(String::from)
-            .to_vec(),
+            worker_argv(&bin, 1800, 3),
         ),
     ] {
         let _ = fs::remove_file(pkg.record_path());
@@ -2365,19 +2300,20 @@ fn unit_run(dir: &Path, unit: &str, tmp: &Path, php: &Path) -> std::process::Out
     let (argvs, env) = unit_command(dir, unit, tmp, php);
     let mut last = None;
     for argv in argvs {
-        let out = run(as_nobody(
-            Command::new(&argv[0])
-                .args(&argv[1..])
-                .current_dir(dir)
-                .env_clear()
-                .envs(&env),
-        ));
+        let out = run(&mut as_unit(&argv, dir, &env));
         if !out.status.success() {
             return out;
         }
         last = Some(out);
     }
     last.unwrap()
+}
+
+/// [`unit_run`] that must succeed.
+fn unit_ok(dir: &Path, unit: &str, tmp: &Path, php: &Path) -> std::process::Output {
+    let out = unit_run(dir, unit, tmp, php);
+    assert!(out.status.success(), "{unit} failed:\n{}", out_text(&out));
+    out
 }
 
 fn out_text(out: &std::process::Output) -> String {
@@ -2418,12 +2354,7 @@ fn units_run_the_database_lifecycle_against_postgresql_and_redis() {
     let count = |sql: &str| pg.query(sql).trim().parse::<u64>().unwrap();
 
     // Migrations and seeding, once.
-    let out = unit_run(&dir, "orangescrum-migrate.service", &tmp, &php);
-    assert!(
-        out.status.success(),
-        "the migration unit failed:\n{}",
-        out_text(&out)
-    );
+    unit_ok(&dir, "orangescrum-migrate.service", &tmp, &php);
     let tables = pg.tables();
     for table in ["actions", "queue_processed", "recurring_runs"] {
         assert!(
@@ -2432,27 +2363,13 @@ fn units_run_the_database_lifecycle_against_postgresql_and_redis() {
         );
     }
     assert_eq!(count("SELECT count(*) FROM actions"), 3, "seeded once");
-    let out = unit_run(&dir, "orangescrum-migrate.service", &tmp, &php);
-    assert!(
-        out.status.success(),
-        "a second migration run failed:\n{}",
-        out_text(&out)
-    );
+    unit_ok(&dir, "orangescrum-migrate.service", &tmp, &php);
     assert_eq!(count("SELECT count(*) FROM actions"), 3, "not seeded twice");
 
     // The web unit serves the health check, which asks the database.
     let (argvs, env) = unit_command(&dir, "orangescrum.service", &tmp, &php);
     let start = argvs.last().unwrap();
-    let mut web = Proc::spawn(
-        "web unit",
-        as_nobody(
-            Command::new(&start[0])
-                .args(&start[1..])
-                .current_dir(&dir)
-                .env_clear()
-                .envs(&env),
-        ),
-    );
+    let mut web = Proc::spawn("web unit", &mut as_unit(start, &dir, &env));
     assert!(
         wait_until(START_TIMEOUT, || web.exited().is_none()
             && http_status(port, "/home/healthcheck") == Some(200)),
@@ -2472,12 +2389,7 @@ fn units_run_the_database_lifecycle_against_postgresql_and_redis() {
     let job = format!("job-{}", random_hex(4));
     redis.command(&["RPUSH", "orangescrum:queue:default", &job]);
     let started = Instant::now();
-    let out = unit_run(&dir, "orangescrum-queue.service", &tmp, &php);
-    assert!(
-        out.status.success(),
-        "the worker failed:\n{}",
-        out_text(&out)
-    );
+    let out = unit_ok(&dir, "orangescrum-queue.service", &tmp, &php);
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "the worker did not exit at --max-runtime 3 ({:?})",
@@ -2494,12 +2406,7 @@ fn units_run_the_database_lifecycle_against_postgresql_and_redis() {
     );
 
     // The recurring unit records a complete run.
-    let out = unit_run(&dir, "orangescrum-recurring.service", &tmp, &php);
-    assert!(
-        out.status.success(),
-        "the recurring unit failed:\n{}",
-        out_text(&out)
-    );
+    unit_ok(&dir, "orangescrum-recurring.service", &tmp, &php);
     assert_eq!(
         count("SELECT count(*) FROM recurring_runs WHERE finished_at IS NOT NULL"),
         1
