@@ -180,18 +180,9 @@ case $mode in
         set -- "$bin" php-server
         ;;
     queue-worker)
-        max_runtime=${WORKER_MAX_RUNTIME:-1800}
-        sleep_secs=${WORKER_SLEEP:-5}
-        for pair in "WORKER_MAX_RUNTIME=$max_runtime" "WORKER_SLEEP=$sleep_secs"; do
-            case ${pair#*=} in
-                '' | *[!0-9]*)
-                    log "${pair%%=*} must be a whole number of seconds — fix it in $env_file"
-                    exit 1
-                    ;;
-            esac
-        done
+        # The validator checked both values (whole seconds) above.
         set -- "$bin" php-cli bin/cake.php queue worker \
-            --max-runtime "$max_runtime" --sleep "$sleep_secs" --verbose
+            --max-runtime "${WORKER_MAX_RUNTIME:-1800}" --sleep "${WORKER_SLEEP:-5}" --verbose
         ;;
     recurring-task)
         set -- "$bin" php-cli bin/cake.php recurring_task

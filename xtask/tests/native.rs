@@ -1808,6 +1808,12 @@ fn run_native_modes_start_the_contract_commands() {
         ["--max-runtime", "1800", "--sleep", "5", "--verbose"]
     );
 
+    // The worker settings are checked before anything runs.
+    let bad = StubPackage::new("WORKER_SLEEP=five\n");
+    let err = fails(&mut bad.run_native(&["queue-worker"]));
+    assert!(err.contains("WORKER_SLEEP"), "names the variable:\n{err}");
+    assert!(bad.record().is_none());
+
     // Unknown modes and stray arguments are usage errors; nothing runs.
     for args in [&["serve"][..], &["php-server", "-l", ":80"], &["php-cli"]] {
         let out = run(&mut pkg.run_native(args));
