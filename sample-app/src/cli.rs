@@ -219,7 +219,7 @@ Usage:
       Run SCRIPT with PHP; a SCRIPT that does not exist relative to the current folder is
       taken inside the embedded app. Without PHP only these work:
   {PROGRAM} php-cli bin/cake.php queue worker [options]
-      A queue worker stand-in that logs a heartbeat every QUEUE_HEARTBEAT_SECS
+      A queue worker stand-in that logs a heartbeat every WORKER_SLEEP
       seconds (environment variable, default 30).
   {PROGRAM} php-cli bin/cake.php recurring_task
       A recurring task stand-in: logs its start and end (with its pid),
@@ -435,7 +435,7 @@ mod tests {
             "Caddyfile",
             "ORANGESCRUM_SAMPLE_PHP",
             "php-cli bin/cake.php queue worker",
-            "QUEUE_HEARTBEAT_SECS",
+            "WORKER_SLEEP",
             "version",
             "--help",
             "SIGTERM",

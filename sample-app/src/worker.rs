@@ -9,7 +9,7 @@ use crate::cli::PROGRAM;
 use crate::signals;
 
 /// Environment variable holding the heartbeat period in whole seconds.
-pub const HEARTBEAT_ENV: &str = "QUEUE_HEARTBEAT_SECS";
+pub const HEARTBEAT_ENV: &str = "WORKER_SLEEP";
 const DEFAULT_HEARTBEAT_SECS: u64 = 30;
 
 /// How often the shutdown flag is checked: short so `docker stop` / `systemctl stop` return

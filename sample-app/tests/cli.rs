@@ -340,11 +340,7 @@ fn queue_worker_heartbeats_and_stops_on_sigterm() {
     let tmp = TempDir::new("worker");
     let mut worker = Running::start(
         &["php-cli", "bin/cake.php", "queue", "worker"],
-        &[
-            builtin_env(&tmp),
-            vec![("QUEUE_HEARTBEAT_SECS".into(), "1".into())],
-        ]
-        .concat(),
+        &[builtin_env(&tmp), vec![("WORKER_SLEEP".into(), "1".into())]].concat(),
     );
     let line = worker.wait_for_line("queue worker started", Duration::from_secs(10));
     assert!(

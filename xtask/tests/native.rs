@@ -433,13 +433,6 @@ fn write_env(dir: &Path, port: u16, extra: &str) -> BTreeMap<String, String> {
         ("APP_BIND_IP", "127.0.0.1".to_string()),
         ("APP_PORT", port.to_string()),
     ]);
-    // The stand-in's worker heartbeat, when the template still has this setting.
-    if example
-        .lines()
-        .any(|l| l.starts_with("QUEUE_HEARTBEAT_SECS="))
-    {
-        fixed.insert("QUEUE_HEARTBEAT_SECS", "1".to_string());
-    }
     let mut out = String::new();
     for line in example.lines() {
         let key = line
@@ -882,7 +875,7 @@ fn unpacked_package_serves_runs_the_queue_worker_and_stops_on_sigterm() {
     // stand-in's heartbeat period and built-in mode are test knobs from the environment.
     env.insert("TMPDIR".into(), scratch.display().to_string());
     env.insert("ORANGESCRUM_SAMPLE_PHP".into(), "none".into());
-    env.insert("QUEUE_HEARTBEAT_SECS".into(), "1".into());
+    env.insert("WORKER_SLEEP".into(), "1".into());
     let workdir = PathBuf::from(
         one_setting(&settings, "WorkingDirectory").replace("@@PREFIX@@", &dir.to_string_lossy()),
     );
@@ -909,7 +902,7 @@ fn unpacked_package_serves_runs_the_queue_worker_and_stops_on_sigterm() {
     });
     assert!(
         beating,
-        "the queue worker did not run and log a heartbeat (QUEUE_HEARTBEAT_SECS=1) within 10 s \
+        "the queue worker did not run and log a heartbeat (WORKER_SLEEP=1) within 10 s \
          (status {:?})\n{}",
         queue.exited(),
         queue.output()
