@@ -1051,6 +1051,7 @@ mod tests {
         let cached = plan(&PlanInputs {
             cached_frame: Some(PathBuf::from("/out/.cache/frames/x.zst")),
             targets: &[],
+            git_revision: base.git_revision.clone(),
             ..base
         });
         assert_eq!(cached.archives.len(), Target::ALL.len());
@@ -1061,6 +1062,21 @@ mod tests {
         assert!(cached
             .to_string()
             .contains("reused from /out/.cache/frames/x.zst"));
+
+        // A target without the binary gets a one-frame archive of its files only.
+        let k8s = plan(&PlanInputs {
+            targets: &[Target::Kubernetes],
+            ..base
+        });
+        assert_eq!(k8s.archives.len(), 1);
+        assert_eq!(k8s.archives[0].binary_dest, None);
+        let printed = k8s.to_string();
+        assert!(
+            printed.contains("(no binary: it runs the release image)")
+                && printed.contains("frames: [every entry, end of archive]")
+                && !printed.contains("[binary frame]"),
+            "{printed}"
+        );
     }
 
     #[test]

@@ -635,6 +635,25 @@ mod tests {
     }
 
     #[test]
+    fn kubernetes_plan_has_no_binary() {
+        let own = [src("kustomization.yaml", "resources: []\n")];
+        let plan = plan(Target::Kubernetes, &cfg(), &[], &own, &binary(), "x").unwrap();
+        assert!(
+            plan.iter().all(|f| f.content != Content::Binary),
+            "{plan:?}"
+        );
+        let dests: Vec<&str> = plan.iter().map(|f| f.dest.as_str()).collect();
+        assert_eq!(dests, [BUILD_MANIFEST, "kustomization.yaml"]);
+        let Content::Data { bytes, .. } = &plan[0].content else {
+            panic!()
+        };
+        let m: BuildManifest = manifest::parse(bytes, BUILD_MANIFEST).unwrap();
+        assert_eq!((m.target, m.binary.path), (Target::Kubernetes, None));
+        // The image is built from this binary: the manifest still says which one.
+        assert_eq!(m.binary.sha256, "ab".repeat(32));
+    }
+
+    #[test]
     fn plan_refusals() {
         let c = cfg();
         let err = |common: &[SourceFile], own: &[SourceFile]| {
