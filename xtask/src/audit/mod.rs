@@ -7,7 +7,7 @@
 //! | module | check ids |
 //! | --- | --- |
 //! | [`refs`] | `package-incomplete`, `ref-missing`, `ref-not-executable` |
-//! | [`env`] | `env-undocumented`, `env-example-invalid` |
+//! | [`env`](mod@env) | `env-undocumented`, `env-example-invalid` |
 //! | [`dockerfile`] | `dockerfile-parse`, `dockerfile-base-unpinned`, `dockerfile-root-user`, `dockerfile-shell-form`, `dockerfile-add-url`, `dockerfile-no-healthcheck` |
 //! | [`compose`] | `compose-parse`, `compose-no-healthcheck`, `compose-no-limits`, `compose-no-log-rotation`, `compose-no-restart`, `compose-container-name`, `compose-command-substitution`, `compose-image-unpinned` |
 //! | [`systemd`] | `systemd-shell-syntax`, `systemd-mdwe`, `systemd-verify`, `systemd-exposure`, `systemd-analyze-missing` |
