@@ -762,6 +762,75 @@ mod tests {
         k.lines().position(|l| l.trim() == needle).unwrap() + 1
     }
 
+    /// CPU in millicores from Kubernetes (`500m`, `2`) or Compose (`"0.5"`, `2`) notation.
+    fn millicores(v: &str) -> u64 {
+        match v.strip_suffix('m') {
+            Some(m) => m.parse().unwrap(),
+            None => (v.parse::<f64>().unwrap() * 1000.0).round() as u64,
+        }
+    }
+
+    /// Bytes from Kubernetes (`512Mi`, `2Gi`) or Docker (`512M`, `2G`: binary units) notation.
+    fn bytes(v: &str) -> u64 {
+        let v = v.trim_end_matches('i');
+        let (n, unit) = v.split_at(v.len() - 1);
+        n.parse::<u64>().unwrap()
+            * match unit {
+                "M" => 1 << 20,
+                "G" => 1 << 30,
+                other => panic!("unit {other} in {v}"),
+            }
+    }
+
+    #[test]
+    fn web_resources_match_the_compose_limits() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let compose =
+            std::fs::read_to_string(root.join("targets/docker/docker-compose.yaml")).unwrap();
+        let compose = render(&compose, &Config::default().placeholders()).unwrap();
+        let compose = yaml::parse(&compose).unwrap().unwrap();
+        let res = compose
+            .get("services")
+            .and_then(|s| s.get("orangescrum-app"))
+            .and_then(|s| s.get("deploy"))
+            .and_then(|d| d.get("resources"))
+            .expect("services.orangescrum-app.deploy.resources in the compose file");
+        let files = shipped("sample");
+        let web = &files
+            .iter()
+            .find(|(p, _)| p == "web-deployment.yaml")
+            .unwrap()
+            .1;
+        let web = yaml::parse(web).unwrap().unwrap();
+        let c = &web
+            .get("spec")
+            .and_then(|s| s.get("template"))
+            .and_then(|s| s.get("spec"))
+            .and_then(|s| s.get("containers"))
+            .unwrap()
+            .items()[0];
+        let k = c.get("resources").unwrap();
+        let get = |n: &Node, a: &str, b: &str| {
+            n.get(a)
+                .and_then(|x| x.get(b))
+                .and_then(Node::as_str)
+                .unwrap()
+                .to_string()
+        };
+        for (compose_side, k8s_side) in [("limits", "limits"), ("reservations", "requests")] {
+            assert_eq!(
+                millicores(&get(res, compose_side, "cpus")),
+                millicores(&get(k, k8s_side, "cpu")),
+                "{compose_side} cpus vs {k8s_side} cpu"
+            );
+            assert_eq!(
+                bytes(&get(res, compose_side, "memory")),
+                bytes(&get(k, k8s_side, "memory")),
+                "{compose_side} memory vs {k8s_side} memory"
+            );
+        }
+    }
+
     #[test]
     fn parse_problems_are_findings() {
         let f = planted("web-hpa.yaml", "spec:\n", "spec: [\n");
