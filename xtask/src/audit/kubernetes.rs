@@ -2,7 +2,7 @@
 //! `*.yaml` file beside it), read as written, before Kustomize renders it:
 //!
 //! - `k8s-parse`: a file that is not one YAML mapping with `kind` (one object per file keeps
-//!   every finding at a `file:line`);
+//!   every finding at a `file:line`), or an object name Kubernetes refuses;
 //! - `k8s-image-unpinned`: a container image that is `:latest`, tag-only or has no tag and no
 //!   digest after the kustomization's `images:` apply; the documented all-zero placeholder
 //!   digest ([`PLACEHOLDER_DIGEST`]) is an error in a release (a package of a `built` binary)
@@ -169,6 +169,15 @@ pub fn check(pkg: &Package) -> Vec<AuditFinding> {
             ));
             continue;
         }
+        if let Some(why) = name_problem(&kind, &name) {
+            out.push(AuditFinding::error(
+                PARSE,
+                rel,
+                Some(doc.line),
+                format!("{kind} name {name:?} {why}"),
+                "use lowercase letters, digits, '-' and '.' (a release version with upper-case letters cannot name a Job)",
+            ));
+        }
         objects.push(Object {
             rel,
             kind,
@@ -203,6 +212,28 @@ pub fn check(pkg: &Package) -> Vec<AuditFinding> {
         }
     }
     out
+}
+
+/// Why `name` cannot name a `kind` object (RFC 1123 subdomain; a Job's name is also a label
+/// value, at most 63 characters, and a CronJob adds 11 characters to its Jobs' names).
+fn name_problem(kind: &str, name: &str) -> Option<&'static str> {
+    let max = match kind {
+        "Job" => 63,
+        "CronJob" => 52,
+        _ => 253,
+    };
+    let b = name.as_bytes();
+    let ok_char = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.';
+    let alnum = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.len() > max {
+        Some("is too long")
+    } else if !b.iter().all(ok_char) || !alnum(b.first()) || !alnum(b.last()) {
+        Some("is not a valid Kubernetes name")
+    } else {
+        None
+    }
 }
 
 fn parse(rel: &str, text: &str, out: &mut Vec<AuditFinding>) -> Option<Node> {
@@ -842,6 +873,21 @@ mod tests {
                 .any(|e| e.contains("more than one object")),
             "{f:#?}"
         );
+        let f = planted(
+            "migrate-job.yaml",
+            "name: orangescrum-migrate-v0.0.0",
+            "name: orangescrum-migrate-v0.0.0-RC.1",
+        );
+        assert!(
+            errors(&f, PARSE)[0].contains("not a valid Kubernetes name"),
+            "{f:#?}"
+        );
+        assert_eq!(name_problem("Job", &"a".repeat(64)), Some("is too long"));
+        assert_eq!(
+            name_problem("Service", "web-"),
+            Some("is not a valid Kubernetes name")
+        );
+        assert_eq!(name_problem("Job", "orangescrum-migrate-v26.1.1"), None);
         let f = planted(KUSTOMIZATION, "  - web-hpa.yaml\n", "  - missing.yaml\n");
         assert!(errors(&f, PARSE)[0].contains("missing.yaml"), "{f:#?}");
         // Other targets are not this module's business.
