@@ -211,8 +211,9 @@ pub struct ArchivePlan {
     pub name: String,
     /// The archive's one top folder.
     pub top: String,
-    /// Where the binary sits in the package: frame 1 ends with its header.
-    pub binary_dest: String,
+    /// Where the binary sits in the package: frame 1 ends with its header. `None` for a
+    /// package without the binary (Kubernetes): the archive is then one frame.
+    pub binary_dest: Option<String>,
 }
 
 /// What [`plan`] decides from: facts already gathered by the thin shell.
@@ -304,16 +305,28 @@ impl fmt::Display for DistPlan {
         }
         for a in &self.archives {
             writeln!(f, "archive {} (+ {}.sha256):", a.name, a.name)?;
-            writeln!(
-                f,
-                "  package: common/ + targets/{}/ + the binary as {}/{}, audited",
-                a.target, a.top, a.binary_dest
-            )?;
-            writeln!(
-                f,
-                "  frames: [entries up to the header of {}/{}] [binary frame] [the rest, end of archive]",
-                a.top, a.binary_dest
-            )?;
+            match &a.binary_dest {
+                Some(dest) => {
+                    writeln!(
+                        f,
+                        "  package: common/ + targets/{}/ + the binary as {}/{dest}, audited",
+                        a.target, a.top
+                    )?;
+                    writeln!(
+                        f,
+                        "  frames: [entries up to the header of {}/{dest}] [binary frame] [the rest, end of archive]",
+                        a.top
+                    )?;
+                }
+                None => {
+                    writeln!(
+                        f,
+                        "  package: common/ + targets/{}/ (no binary: it runs the release image), audited",
+                        a.target
+                    )?;
+                    writeln!(f, "  frames: [every entry, end of archive]")?;
+                }
+            }
         }
         writeln!(f, "then: {RELEASE_SUMS}, {RELEASE_MANIFEST}")?;
         if self.prune.is_empty() {
@@ -374,7 +387,7 @@ fn execute(
                 let archived = write_archive(
                     &pkg,
                     &a.top,
-                    &a.binary_dest,
+                    a.binary_dest.as_deref(),
                     frame,
                     binary.size,
                     params,
@@ -772,13 +785,14 @@ fn prune_frames(frames: &Path, keep: &Path) -> Result<()> {
 }
 
 /// Streams the package folder `pkg` into a `.tar.zst` at `dest` under the top folder
-/// `top`; the file at `binary_rel` is taken from the pre-compressed `frame`.
+/// `top`; the file at `binary_rel` is taken from the pre-compressed `frame` (with no
+/// `binary_rel`, the frame is not read and the archive is a single zstd frame).
 /// Returns (sha256, size, number of non-folder entries).
 #[allow(clippy::too_many_arguments)]
 pub fn write_archive(
     pkg: &Path,
     top: &str,
-    binary_rel: &str,
+    binary_rel: Option<&str>,
     frame: &mut dyn Read,
     binary_size: u64,
     params: ZstdParams,
@@ -805,7 +819,7 @@ pub fn write_archive(
             }
             Kind::File { size, executable } => {
                 files += 1;
-                if rel == binary_rel {
+                if Some(rel.as_str()) == binary_rel {
                     if *size != binary_size {
                         bail!(
                             "{} is {size} bytes but the binary is {binary_size}",
@@ -1037,6 +1051,7 @@ mod tests {
         let cached = plan(&PlanInputs {
             cached_frame: Some(PathBuf::from("/out/.cache/frames/x.zst")),
             targets: &[],
+            git_revision: base.git_revision.clone(),
             ..base
         });
         assert_eq!(cached.archives.len(), Target::ALL.len());
@@ -1047,6 +1062,21 @@ mod tests {
         assert!(cached
             .to_string()
             .contains("reused from /out/.cache/frames/x.zst"));
+
+        // A target without the binary gets a one-frame archive of its files only.
+        let k8s = plan(&PlanInputs {
+            targets: &[Target::Kubernetes],
+            ..base
+        });
+        assert_eq!(k8s.archives.len(), 1);
+        assert_eq!(k8s.archives[0].binary_dest, None);
+        let printed = k8s.to_string();
+        assert!(
+            printed.contains("(no binary: it runs the release image)")
+                && printed.contains("frames: [every entry, end of archive]")
+                && !printed.contains("[binary frame]"),
+            "{printed}"
+        );
     }
 
     #[test]

@@ -34,8 +34,10 @@ pub struct BuildManifest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestBinary {
-    /// Path of the binary inside the package.
-    pub path: String,
+    /// Path of the binary inside the package; absent for a package without it (Kubernetes:
+    /// the binary is in the release's image, and the rest of this record says which one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub sha256: String,
     pub size: u64,
     pub arch: String,
@@ -110,7 +112,7 @@ mod tests {
             php_version: "8.3".into(),
             php_extensions: vec!["pdo_pgsql".into()],
             binary: ManifestBinary {
-                path: "bin/orangescrum".into(),
+                path: Some("bin/orangescrum".into()),
                 sha256: "00".repeat(32),
                 size: 1,
                 arch: "x86_64".into(),
@@ -148,6 +150,18 @@ mod tests {
         let big = vec![b' '; MAX_MANIFEST_BYTES as usize + 1];
         let e = format!("{:#}", parse::<BuildManifest>(&big, "m.json").unwrap_err());
         assert!(e.contains("larger than"), "{e}");
+    }
+
+    #[test]
+    fn a_package_without_the_binary_has_no_path() {
+        let mut m = build();
+        m.target = Target::Kubernetes;
+        m.binary.path = None;
+        let json = to_json(&m, BUILD_MANIFEST).unwrap();
+        let text = String::from_utf8(json.clone()).unwrap();
+        assert!(!text.contains("\"path\""), "{text}");
+        assert!(text.contains("\"target\": \"kubernetes\""), "{text}");
+        assert_eq!(parse::<BuildManifest>(&json, BUILD_MANIFEST).unwrap(), m);
     }
 
     #[test]

@@ -147,7 +147,11 @@ pub fn plan(
     let placeholders = cfg.placeholders();
     let binary_dest = target.binary_dest(cfg);
     let mut files: BTreeMap<String, (PlannedFile, String)> = BTreeMap::new();
-    let reserved = [binary_dest.as_str(), BUILD_MANIFEST, SUMS_FILE];
+    let reserved: Vec<&str> = binary_dest
+        .as_deref()
+        .into_iter()
+        .chain([BUILD_MANIFEST, SUMS_FILE])
+        .collect();
 
     for (layer, sources) in [("common/", common), (&*format!("targets/{target}/"), own)] {
         for src in sources {
@@ -200,7 +204,7 @@ pub fn plan(
     for dest in files
         .keys()
         .map(String::as_str)
-        .chain([binary_dest.as_str()])
+        .chain(binary_dest.as_deref())
     {
         let mut prefix = String::new();
         for comp in dest
@@ -239,10 +243,12 @@ pub fn plan(
     let json = manifest::to_json(&manifest, BUILD_MANIFEST)?;
 
     let mut out: Vec<PlannedFile> = files.into_values().map(|(f, _)| f).collect();
-    out.push(PlannedFile {
-        dest: binary_dest,
-        content: Content::Binary,
-    });
+    if let Some(dest) = binary_dest {
+        out.push(PlannedFile {
+            dest,
+            content: Content::Binary,
+        });
+    }
     out.push(PlannedFile {
         dest: BUILD_MANIFEST.into(),
         content: Content::Data {
@@ -627,6 +633,25 @@ mod tests {
         assert_eq!(v["binary"]["sha256"], "ab".repeat(32));
         assert_eq!(v["binary"]["size"], 42);
         assert_eq!(v["binary"]["binary_source"], "sample");
+    }
+
+    #[test]
+    fn kubernetes_plan_has_no_binary() {
+        let own = [src("kustomization.yaml", "resources: []\n")];
+        let plan = plan(Target::Kubernetes, &cfg(), &[], &own, &binary(), "x").unwrap();
+        assert!(
+            plan.iter().all(|f| f.content != Content::Binary),
+            "{plan:?}"
+        );
+        let dests: Vec<&str> = plan.iter().map(|f| f.dest.as_str()).collect();
+        assert_eq!(dests, [BUILD_MANIFEST, "kustomization.yaml"]);
+        let Content::Data { bytes, .. } = &plan[0].content else {
+            panic!()
+        };
+        let m: BuildManifest = manifest::parse(bytes, BUILD_MANIFEST).unwrap();
+        assert_eq!((m.target, m.binary.path), (Target::Kubernetes, None));
+        // The image is built from this binary: the manifest still says which one.
+        assert_eq!(m.binary.sha256, "ab".repeat(32));
     }
 
     #[test]

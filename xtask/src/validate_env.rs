@@ -198,6 +198,8 @@ impl Readers {
         match target {
             Some(Target::Docker) => format!(" ({c})"),
             Some(Target::Native) => format!(" ({s})"),
+            // Merge shim (helper k8s): kustomize's own env reader is the validator's to add.
+            Some(Target::Kubernetes) => format!(" ({c}; {s})"),
             None => match (&compose, &systemd) {
                 (Ok(Some(a)), Ok(Some(b))) if a.key == b.key => {
                     if a.value == ComposeValue::Text(b.value.clone()) {

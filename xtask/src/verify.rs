@@ -422,7 +422,12 @@ fn check_build_manifest(
             return;
         }
     };
-    let (path, sha) = (m.binary.path.as_str(), m.binary.sha256.as_str());
+    // A package without the binary (Kubernetes) names only the image's binary: nothing to
+    // find in the package.
+    let Some(path) = m.binary.path.as_deref() else {
+        return;
+    };
+    let sha = m.binary.sha256.as_str();
     match listed.iter().find(|(n, _)| n == path) {
         Some((_, h)) if h == sha => {}
         _ => report.problem(format!(
@@ -689,7 +694,7 @@ mod tests {
             php_version: "8.3".into(),
             php_extensions: vec![],
             binary: ManifestBinary {
-                path: "bin/app".into(),
+                path: Some("bin/app".into()),
                 sha256: h('7'),
                 size: 1,
                 arch: "x86_64".into(),

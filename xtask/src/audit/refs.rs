@@ -117,6 +117,10 @@ fn completeness(pkg: &Package, out: &mut Vec<AuditFinding>) {
             ("systemd/*.service", "systemd units (systemd/*.service)"),
             (".env.example", ".env.example"),
         ],
+        Some(Target::Kubernetes) => &[
+            ("kustomization.yaml", "Kustomize base (kustomization.yaml)"),
+            (".env.example", ".env.example"),
+        ],
         None => {
             out.push(AuditFinding::warning(
                 INCOMPLETE,
@@ -178,7 +182,7 @@ fn modes(pkg: &Package, out: &mut Vec<AuditFinding>) {
     let manifest = pkg
         .text(BUILD_MANIFEST)
         .and_then(|t| manifest::parse::<BuildManifest>(t.as_bytes(), BUILD_MANIFEST).ok());
-    if let Some(path) = manifest.as_ref().map(|m| m.binary.path.as_str()) {
+    if let Some(path) = manifest.as_ref().and_then(|m| m.binary.path.as_deref()) {
         let line = pkg
             .text(BUILD_MANIFEST)
             .and_then(|t| t.lines().position(|l| l.contains("\"path\"")))

@@ -1,12 +1,12 @@
 //! The build plan: every step of `cargo xtask build`, computed by a pure function from the
 //! configuration, the flags and what the pre-flight found. `--dry-run` prints it
-//! ([`render`]); the real run executes the very same steps (`build::Exec`).
+//! ([`render`]); the real run executes the very same steps (`Exec` in `build/mod.rs`).
 
 use std::path::{Path, PathBuf};
 
 use crate::{config::Config, fsx, hash};
 
-use super::{docker::Cmd, source::EXCLUSION_SUMMARY};
+use super::{docker::Cmd, source::exclusion_summary};
 
 /// The builder files, relative to the repository root.
 pub const BUILDER_DIR: &str = "packaging/builder";
@@ -465,7 +465,7 @@ pub fn plan(cfg: &Config, input: &PlanInput) -> Vec<Step> {
 }
 
 /// `--clean`: what is left by interrupted builds. Containers are listed at run time (the
-/// listing command is the first step); each is then removed with [`remove_container`].
+/// listing command is the first step); each is then removed with `docker rm -f -v` ([`Step::RemoveListed`]).
 pub fn clean_plan(cfg: &Config, input: &PlanInput) -> Vec<Step> {
     vec![
         Step::Comment("clean: builder leftovers".into()),
@@ -601,14 +601,16 @@ fn render_into(steps: &[Step], always: bool, out: &mut Vec<String>) {
                 p.display()
             ))),
             Step::GitArchive { cmd, dest } => out.push(mark(format!(
-                "{}  # piped into xtask: extract into {} without {EXCLUSION_SUMMARY}",
+                "{}  # piped into xtask: extract into {} without {}",
                 cmd.line(),
-                dest.display()
+                dest.display(),
+                exclusion_summary()
             ))),
             Step::CopyFiltered { src, dest } => out.push(mark(format!(
-                "# xtask: copy {} into {} without {EXCLUSION_SUMMARY}",
+                "# xtask: copy {} into {} without {}",
                 src.display(),
-                dest.display()
+                dest.display(),
+                exclusion_summary()
             ))),
             Step::Render(files) => {
                 for (from, to) in files {
@@ -713,7 +715,7 @@ mod tests {
             "# xtask: create /repo/packaging/build, lock it (one build at a time), remove .tmp-* left by interrupted builds".to_string(),
             "# 2. app source /apps/orangescrum-v4: git archive HEAD (committed files only)".into(),
             "# xtask: empty the folder /repo/packaging/builder/package".into(),
-            format!("git -C /apps/orangescrum-v4 archive --format=tar HEAD  # piped into xtask: extract into /repo/packaging/builder/package without {EXCLUSION_SUMMARY}"),
+            format!("git -C /apps/orangescrum-v4 archive --format=tar HEAD  # piped into xtask: extract into /repo/packaging/builder/package without {}", exclusion_summary()),
             "# xtask: copy /repo/packaging/app-overlay/** over /repo/packaging/builder/package (modes kept; nothing when the folder is absent)".into(),
             "# xtask: install /repo/common/config/<name>.example.php as /repo/packaging/builder/package/config/<name>.php for each name of [app] configs, and /repo/common/config/plugins/<P>/<name>.example.php as /repo/packaging/builder/package/plugins/<P>/config/<name>.php for each <P>/<name> of [app] plugin_configs whose plugin folder exists (placeholders filled)".into(),
             "# xtask: render /repo/packaging/builder/Caddyfile into /repo/packaging/builder/package/Caddyfile".into(),
@@ -827,7 +829,7 @@ mod tests {
         );
         assert_eq!(
             plain[3],
-            format!("# xtask: copy /apps/orangescrum-v4 into /repo/packaging/builder/package without {EXCLUSION_SUMMARY}")
+            format!("# xtask: copy /apps/orangescrum-v4 into /repo/packaging/builder/package without {}", exclusion_summary())
         );
 
         let rebuild = lines(

@@ -42,8 +42,27 @@ const TOP_LEVEL_DIRS: &[(&str, &str)] = &[
     ("cache", "runtime folder"),
 ];
 
-/// One-line summary of the rule, for plans and messages.
-pub const EXCLUSION_SUMMARY: &str = ".git .svn .hg .idea .vscode node_modules .env* *.swp *.swo *~ .DS_Store, and top-level vendor/ tmp/ logs/ cache/";
+/// File (or folder) names excluded wherever they occur: local metadata and caches.
+const ANY_DEPTH_FILES: &[&str] = &[".DS_Store", "Thumbs.db", ".phpunit.result.cache"];
+/// Name prefix of environment files (`.env`, `.env.local`, ...): secrets come from the
+/// runtime environment, never from the binary.
+const ENV_PREFIX: &str = ".env";
+/// Name suffixes of editor swap and backup files.
+const BACKUP_SUFFIXES: &[&str] = &[".swp", ".swo", "~"];
+
+/// One-line summary of the rule, for plans and messages, built from the same tables as
+/// [`exclusion`] so it cannot leave a name out.
+pub fn exclusion_summary() -> String {
+    let mut any: Vec<String> = ANY_DEPTH_DIRS.iter().map(|(n, _)| n.to_string()).collect();
+    any.push(format!("{ENV_PREFIX}*"));
+    any.extend(BACKUP_SUFFIXES.iter().map(|s| format!("*{s}")));
+    any.extend(ANY_DEPTH_FILES.iter().map(|n| n.to_string()));
+    let top: Vec<String> = TOP_LEVEL_DIRS
+        .iter()
+        .map(|(n, _)| format!("{n}/"))
+        .collect();
+    format!("{}, and top-level {}", any.join(" "), top.join(" "))
+}
 
 /// Why the app-relative path `rel` (`/`-separated, a file or folder) is left out of the
 /// binary, or `None` when it is kept. A path below an excluded folder is excluded too.
@@ -61,13 +80,13 @@ pub fn exclusion(rel: &str) -> Option<&'static str> {
                 return Some(why);
             }
         }
-        if c.starts_with(".env") {
+        if c.starts_with(ENV_PREFIX) {
             return Some("environment file (secrets come from the runtime environment)");
         }
-        if c.ends_with(".swp") || c.ends_with(".swo") || c.ends_with('~') {
+        if BACKUP_SUFFIXES.iter().any(|s| c.ends_with(s)) {
             return Some("editor swap or backup file");
         }
-        if c == ".DS_Store" || c == "Thumbs.db" || c == ".phpunit.result.cache" {
+        if ANY_DEPTH_FILES.contains(&c) {
             return Some("local metadata or cache file");
         }
     }
@@ -315,6 +334,28 @@ pub fn missing_files<'a>(app: &Path, files: &[&'a str]) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summary_names_every_excluded_name() {
+        let summary = exclusion_summary();
+        let words: Vec<&str> = summary
+            .split([' ', ','])
+            .map(|w| w.trim_end_matches('/'))
+            .collect();
+        for (name, _) in ANY_DEPTH_DIRS.iter().chain(TOP_LEVEL_DIRS) {
+            assert!(exclusion(name).is_some(), "{name}");
+            assert!(words.contains(name), "{name} missing from {summary}");
+        }
+        for name in ANY_DEPTH_FILES {
+            assert!(exclusion(&format!("a/{name}")).is_some(), "{name}");
+            assert!(words.contains(name), "{name} missing from {summary}");
+        }
+        assert!(exclusion(".env.local").is_some() && words.contains(&".env*"));
+        for s in BACKUP_SUFFIXES {
+            assert!(exclusion(&format!("x{s}")).is_some(), "{s}");
+            assert!(words.contains(&format!("*{s}").as_str()), "*{s} missing");
+        }
+    }
 
     #[test]
     fn exclusion_rule() {
