@@ -105,6 +105,7 @@ struct PackageArgs {
 enum PackageTarget {
     Docker,
     Native,
+    Kubernetes,
     All,
 }
 
@@ -175,6 +176,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let targets: &[Target] = match a.target {
                 PackageTarget::Docker => &[Target::Docker],
                 PackageTarget::Native => &[Target::Native],
+                PackageTarget::Kubernetes => &[Target::Kubernetes],
                 PackageTarget::All => &Target::ALL,
             };
             package::run(&proj, targets, &a.binary.choice(), a.out.as_deref())?;

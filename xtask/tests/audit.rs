@@ -181,7 +181,7 @@ fn real_release_passes_clean() {
         .iter()
         .map(|p| p["package"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.iter().all(|n| n.ends_with(".tar.zst")), "{names:?}");
     assert_eq!(v["packages"][0]["target"], "docker");
     assert_eq!(v["packages"][1]["target"], "native");

@@ -375,7 +375,7 @@ fn standard_tools_accept_the_release() {
     let v = fx.out().join(config_version());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["version"], config_version());
-    assert_eq!(json["targets"].as_array().unwrap().len(), 2);
+    assert_eq!(json["targets"].as_array().unwrap().len(), 3);
     assert_eq!(
         json,
         serde_json::from_slice::<serde_json::Value>(
@@ -818,7 +818,7 @@ fn merged_per_target_outputs_equal_a_single_dist() {
         "merge == single dist, byte for byte"
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["targets"].as_array().unwrap().len(), 2);
+    assert_eq!(json["targets"].as_array().unwrap().len(), 3);
     ok(fx.xtask().arg("verify").arg(merged.join(config_version())));
 
     // Parts from a different source date (another commit) are refused, nothing written.
@@ -1063,7 +1063,7 @@ fn dry_run_writes_nothing_and_the_run_follows_its_plan() {
         .filter_map(|l| l.strip_prefix("archive "))
         .map(|l| l.split(' ').next().unwrap())
         .collect();
-    assert_eq!(planned.len(), 2, "{printed}");
+    assert_eq!(planned.len(), 3, "{printed}");
 
     let files = build(&fx, &out, sample_binary(), |_| {});
     let archives: Vec<&str> = files

@@ -236,6 +236,8 @@ impl Package {
                 || self.files.contains_key("run-native.sh")
             {
                 Some(Target::Native)
+            } else if self.files.contains_key("kustomization.yaml") {
+                Some(Target::Kubernetes)
             } else {
                 None
             }

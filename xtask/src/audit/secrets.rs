@@ -80,6 +80,11 @@ pub fn is_high_entropy(v: &str) -> bool {
 /// Key names that hold secrets: PASSWORD, SECRET, TOKEN, SALT anywhere; KEY as a word
 /// (`API_KEY`, `apiKey`, not `KeyringMode` or `MONKEY`).
 pub fn is_secret_key(key: &str) -> bool {
+    // Schema field names that end in "Key" and hold no secret (Kubernetes: a node label
+    // name such as kubernetes.io/hostname).
+    if ["topologyKey"].contains(&key) {
+        return false;
+    }
     let u = key.to_ascii_uppercase();
     if [
         "PASSWORD",
@@ -519,7 +524,14 @@ mod tests {
         ] {
             assert!(is_secret_key(k), "{k}");
         }
-        for k in ["KeyringMode", "MONKEY", "keys", "DB_HOST", "sha256"] {
+        for k in [
+            "KeyringMode",
+            "MONKEY",
+            "keys",
+            "DB_HOST",
+            "sha256",
+            "topologyKey",
+        ] {
             assert!(!is_secret_key(k), "{k}");
         }
     }
