@@ -6,7 +6,9 @@
 #   generate-secrets.sh --minio        also print S3 keys for the development MinIO
 #   generate-secrets.sh --fill FILE    replace placeholder values (__CHANGE_ME...__)
 #                                      of the generated keys in FILE, in place;
-#                                      values that are already set are kept
+#                                      values that are already set are kept;
+#                                      FILE is replaced by a complete new copy
+#                                      (same owner and mode) or left unchanged
 #
 # Randomness comes from /dev/urandom (read with od); no openssl needed.
 # Values are lower-case hex, safe in docker compose, systemd and shell env files.
@@ -25,8 +27,8 @@ usage() {
 Usage: generate-secrets.sh [--minio] [--fill FILE]
 
 Prints SECURITY_SALT (64 hex), DB_PASSWORD, REDIS_PASSWORD and
-V2_ROUTING_API_KEY (32 hex each). --minio adds AWS_ACCESS_KEY_ID and
-AWS_SECRET_ACCESS_KEY for the development MinIO of docker-compose.services.yml.
+V2_ROUTING_API_KEY (32 hex each). --minio adds STORAGE_ACCESS_KEY and
+STORAGE_SECRET_KEY for the development MinIO of docker-compose.services.yml.
 --fill FILE replaces only values that are still placeholders in FILE.
 EOF
 }
@@ -78,8 +80,8 @@ REDIS_PASSWORD=$(rand_hex 16)
 V2_ROUTING_API_KEY=$(rand_hex 16)"
 if [ "$MINIO" -eq 1 ]; then
     SECRETS="$SECRETS
-AWS_ACCESS_KEY_ID=minio$(rand_hex 8)
-AWS_SECRET_ACCESS_KEY=$(rand_hex 20)"
+STORAGE_ACCESS_KEY=minio$(rand_hex 8)
+STORAGE_SECRET_KEY=$(rand_hex 20)"
 fi
 
 if [ -z "$FILL" ]; then
@@ -91,6 +93,10 @@ if [ -z "$FILL" ]; then
 fi
 
 # --fill: rewrite FILE, replacing KEY=<placeholder> lines of generated keys.
+if [ -L "$FILL" ]; then
+    echo "$PROG: $FILL is a symbolic link; pass the file it points to" >&2
+    exit 2
+fi
 if [ ! -f "$FILL" ] || [ ! -w "$FILL" ]; then
     echo "$PROG: cannot write $FILL" >&2
     exit 2
@@ -106,10 +112,28 @@ is_placeholder() {
 
 # A generated key replaces a placeholder value. The MinIO keys (--minio) also
 # fill empty values, since .env.example leaves them empty for IAM roles.
+# The new content goes to a temporary file beside FILE, which then replaces it
+# with one rename: a full disk or a crash leaves either the old or the new
+# file, never a truncated one. The copy (cp -p) starts with FILE's mode and,
+# for root, its owner and group; it is emptied before the new content.
+fail() {
+    echo "$PROG: $*; $FILL was not changed" >&2
+    exit 1
+}
 tmp="$FILL.tmp.$$"
 umask 077
 trap 'rm -f "$tmp"' EXIT
-: >"$tmp"
+rm -f "$tmp"
+cp -p "$FILL" "$tmp" 2>/dev/null || fail "cannot create $tmp beside it (directory not writable, or disk full)"
+# ls -ldn: mode, links, owner, group; the copy must match before it replaces FILE.
+meta() {
+    # shellcheck disable=SC2012 # ls -n is the portable way to read the numeric owner
+    ls -ldn "$1" | awk '{ print substr($1, 1, 10), $3, $4 }'
+}
+if [ "$(meta "$tmp")" != "$(meta "$FILL")" ]; then
+    fail "cannot give the new copy the owner and mode of $FILL ($(meta "$FILL")); run as the file's owner or root"
+fi
+: >"$tmp" || fail "cannot write $tmp"
 filled=
 while IFS= read -r line || [ -n "$line" ]; do
     key=${line%%=*}
@@ -131,24 +155,27 @@ EOF
         if is_placeholder "$value"; then
             replace=1
         elif [ -z "$value" ]; then
-            case $key in AWS_ACCESS_KEY_ID | AWS_SECRET_ACCESS_KEY) replace=1 ;; esac
+            case $key in STORAGE_ACCESS_KEY | STORAGE_SECRET_KEY) replace=1 ;; esac
         fi
     fi
     if [ "$replace" -eq 1 ]; then
-        printf '%s=%s\n' "$key" "$new" >>"$tmp"
+        printf '%s=%s\n' "$key" "$new" >>"$tmp" || fail "cannot write $tmp (disk full?)"
         filled="$filled $key"
     else
-        printf '%s\n' "$line" >>"$tmp"
+        printf '%s\n' "$line" >>"$tmp" || fail "cannot write $tmp (disk full?)"
     fi
 done <"$FILL"
 
-# Write back through the existing file so its owner and mode are kept.
-cat "$tmp" >"$FILL"
-rm -f "$tmp"
+# Nothing to fill: FILE stays exactly as it is.
+if [ -z "$filled" ]; then
+    rm -f "$tmp"
+    trap - EXIT
+    echo "$PROG: nothing to fill in $FILL (no placeholder values for generated keys)"
+    exit 0
+fi
+# The data must be on disk before the rename makes it the only copy.
+sync "$tmp" 2>/dev/null || sync
+mv -f "$tmp" "$FILL" || fail "cannot rename $tmp to $FILL"
 trap - EXIT
 
-if [ -n "$filled" ]; then
-    echo "$PROG: filled in $FILL:$filled"
-else
-    echo "$PROG: nothing to fill in $FILL (no placeholder values for generated keys)"
-fi
+echo "$PROG: filled in $FILL:$filled"

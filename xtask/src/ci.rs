@@ -179,9 +179,8 @@ fn run_step(proj: &Project, step: Step) -> Result<()> {
                 path: release,
                 json: false,
                 strict: true,
-                sets: crate::SetArgs::default(),
             };
-            if crate::audit::run(proj, &args)? != ExitCode::SUCCESS {
+            if crate::audit::run(&args)? != ExitCode::SUCCESS {
                 bail!("the sample release has audit findings (findings above; CI audits with --strict)");
             }
             Ok(())

@@ -230,9 +230,8 @@ impl Config {
             );
         }
         let image = &self.runtime.base_image;
-        let tag = image.rsplit('/').next().unwrap_or(image);
-        if !(tag.contains(':') || image.contains('@')) || tag.ends_with(":latest") {
-            bail!("runtime.base_image = {image:?}: pin a version tag or digest (never untagged or :latest)");
+        if let Some(problem) = crate::image_ref::image_pin_problem(image) {
+            bail!("runtime.base_image = {image:?}: {problem}; pin a version tag or digest (never untagged or :latest)");
         }
         if !(1..=19).contains(&self.dist.zstd_level) {
             bail!(

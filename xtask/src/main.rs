@@ -13,6 +13,7 @@ mod elf;
 mod fanout;
 mod fsx;
 mod hash;
+mod image_ref;
 mod manifest;
 mod oci;
 mod package;
@@ -140,8 +141,8 @@ impl Task {
             Task::Verify(a) => &a.sets.sets,
             Task::Build(a) => &a.sets.sets,
             Task::Deploy(a) => &a.sets.sets,
-            Task::Audit(a) => &a.sets.sets,
             Task::ValidateEnv(_)
+            | Task::Audit(_)
             | Task::Ci(_)
             | Task::Version(_)
             | Task::Bench(_)
@@ -162,6 +163,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // These read only the files they are given: a broken release.toml must not stop them.
+    match &cli.task {
+        Task::ValidateEnv(a) => return validate_env::run(a),
+        Task::Audit(a) => return audit::run(a),
+        _ => {}
+    }
     let mut sets = cli.sets.sets;
     sets.extend_from_slice(cli.task.sets());
     let proj = Project::load(cli.root, &sets)?;
@@ -178,8 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Task::Dist(a) => dist::run(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::Verify(a) => verify::run(&proj, &a),
         Task::Build(a) => build::run(&proj, &a).map(|()| ExitCode::SUCCESS),
-        Task::ValidateEnv(a) => validate_env::run(&proj, &a),
-        Task::Audit(a) => audit::run(&proj, &a),
+        Task::ValidateEnv(_) | Task::Audit(_) => unreachable!("dispatched above"),
         Task::Deploy(a) => deploy::run(&proj, &a).map(|()| ExitCode::SUCCESS),
         Task::Ci(a) => ci::run(&proj, &a),
         Task::Version(a) => ci::version(&proj, &a).map(|()| ExitCode::SUCCESS),

@@ -553,6 +553,7 @@ mod tests {
         }
         for ok in [
             ".env.example",
+            ".env.full.example",
             "id_rsa.pub",
             "docs/keys.md",
             "env.example",

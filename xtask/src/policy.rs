@@ -5,8 +5,14 @@
 /// Why a file must never be packaged, or `None` when its name is fine.
 pub fn forbidden_reason(rel: &str) -> Option<&'static str> {
     let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
-    if name == ".env" || (name.starts_with(".env.") && name != ".env.example") {
-        return Some("an environment file holds real secrets; ship .env.example only");
+    // The two templates are documentation without a usable secret (the audit checks it);
+    // any other `.env*` is an operator's real file.
+    if name == ".env"
+        || (name.starts_with(".env.") && name != ".env.example" && name != ".env.full.example")
+    {
+        return Some(
+            "an environment file holds real secrets; ship .env.example / .env.full.example only",
+        );
     }
     if ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
         .iter()

@@ -6,7 +6,8 @@
 //! test runs both on a corpus of files and compares their verdicts.
 
 mod parse;
-mod rules;
+/// Public for [`rules::image_pin_problem`], the one image pinning rule.
+pub(crate) mod rules;
 mod shell;
 
 use std::{
@@ -19,7 +20,7 @@ use std::{
 
 use anyhow::{Context, Result};
 
-use crate::{package::Target, project::Project};
+use crate::target::Target;
 
 use parse::{ComposeValue, Entry, FileProblem, Line};
 use rules::{Check, State};
@@ -73,13 +74,16 @@ pub struct ValidateEnvArgs {
     pub print_shell: bool,
 }
 
-/// The `.env.example` the packages ship: the one list of the variables they read.
+/// The `.env.example` the packages ship: the everyday settings.
 const ENV_EXAMPLE: &str = include_str!("../../common/.env.example");
+/// The `.env.full.example` the packages ship: every variable they read.
+const ENV_FULL_EXAMPLE: &str = include_str!("../../common/.env.full.example");
 
-/// The keys the packages know (from common/.env.example), in file order.
+/// The keys the packages know (from common/.env.example, then the ones only
+/// common/.env.full.example has), in file order.
 pub fn known_keys() -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
-    for line in ENV_EXAMPLE.lines() {
+    for line in ENV_EXAMPLE.lines().chain(ENV_FULL_EXAMPLE.lines()) {
         if let Some((k, _)) = line.split_once('=') {
             if parse::valid_key(k.as_bytes())
                 && k.bytes().all(|b| !b.is_ascii_lowercase())
@@ -148,6 +152,13 @@ pub fn check_env_bytes(bytes: &[u8], target: Option<Target>) -> Vec<Finding> {
                 } else if key.bytes().any(|b| b.is_ascii_lowercase()) {
                     let rule = rules::rule("key-case");
                     let message = with_suggestion(rule.message(), &key, &known);
+                    st.report(rule, Some(&key), Some(n), message);
+                } else if rules::is_forbidden_key(&key) {
+                    let rule = rules::rule("forbidden-key");
+                    st.report(rule, Some(&key), Some(n), rule.message());
+                } else if let Some(new) = rules::renamed_to(&key) {
+                    let rule = rules::rule("renamed-key");
+                    let message = rules::renamed_message(rule.problem, new);
                     st.report(rule, Some(&key), Some(n), message);
                 } else if !is_known {
                     let rule = rules::rule("unknown-key");
@@ -349,7 +360,7 @@ fn read_env_file(path: &Path) -> Option<Vec<u8>> {
     fs::read(path).ok()
 }
 
-pub fn run(_proj: &Project, args: &ValidateEnvArgs) -> Result<ExitCode> {
+pub fn run(args: &ValidateEnvArgs) -> Result<ExitCode> {
     if args.print_shell {
         std::io::stdout()
             .write_all(shell::render().as_bytes())
@@ -555,7 +566,7 @@ mod tests {
         );
     }
 
-    /// Every variable the deployment files read from `.env` is in `.env.example` (the audit
+    /// Every variable the deployment files read from `.env` is in `.env.example` or `.env.full.example` (the audit
     /// checks the assembled packages; this checks the sources the known keys come from).
     #[test]
     fn every_variable_the_packages_read_is_known() {
@@ -569,7 +580,13 @@ mod tests {
         }
         // ${NAME} in the units (systemd's own expansion), except what a unit sets itself
         // with Environment=.
-        for unit in ["orangescrum.service", "orangescrum-queue.service"] {
+        let mut units: Vec<String> = fs::read_dir(root.join("targets/native/systemd"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".service"))
+            .collect();
+        units.sort();
+        for unit in &units {
             let text = read(&format!("targets/native/systemd/{unit}"));
             let set: Vec<&str> = text
                 .lines()
@@ -578,7 +595,7 @@ mod tests {
                 .collect();
             for name in braced_references(&text) {
                 if !set.contains(&name.as_str()) || known.contains(&name) {
-                    wanted.insert(name, unit.into());
+                    wanted.insert(name, unit.clone());
                 }
             }
         }
@@ -604,26 +621,29 @@ mod tests {
             }
         }
         // env('NAME') in the configuration templates.
-        for entry in fs::read_dir(root.join("common/config")).unwrap() {
-            let path = entry.unwrap().path();
+        for entry in walkdir::WalkDir::new(root.join("common/config")) {
+            let entry = entry.unwrap();
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.path().to_path_buf();
             let text = fs::read_to_string(&path).unwrap();
-            for part in text
-                .split("env('")
-                .skip(1)
-                .chain(text.split("$bool('").skip(1))
-            {
+            for part in text.split("env('").skip(1) {
                 if let Some(name) = part.split('\'').next() {
                     wanted.insert(name.to_string(), path.display().to_string());
                 }
             }
         }
         assert!(wanted.contains_key("APP_BIND_IP") && wanted.contains_key("SECURITY_SALT"));
-        for (name, file) in wanted {
-            assert!(
-                known.contains(&name),
-                "{file} reads {name}, which .env.example lacks"
-            );
-        }
+        let missing: Vec<String> = wanted
+            .into_iter()
+            .filter(|(name, _)| !known.contains(name))
+            .map(|(name, file)| match rules::renamed_to(&name) {
+                Some(new) => format!("{file} reads {name}: its name is now {new}"),
+                None => format!("{file} reads {name}, which .env.full.example lacks"),
+            })
+            .collect();
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
     }
 
     fn braced_references(text: &str) -> Vec<String> {

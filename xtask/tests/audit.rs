@@ -567,7 +567,7 @@ fn reference_and_environment_defects() {
         (
             ".env.example failing the validator",
             "native",
-            Box::new(|d| edit(d, ".env.example", "\nDEBUG=false\n", "\nDEBUG=true\n")),
+            Box::new(|d| edit(d, ".env.example", "\nDEBUG=false\n", "\nDEBUG=maybe\n")),
             "env-example-invalid",
             format!(
                 ".env.example:{}",

@@ -8,16 +8,20 @@
 #                    script is installed in, i.e. DIR/helpers/..)
 #   --unit-dir DIR   where install.sh wrote the units (default /etc/systemd/system)
 #   --purge          also delete DIR/.env (configuration and secrets)
-#   --remove-user    also delete the service account named in the units
+#   --remove-user    also delete the service account (and its group) when
+#                    install.sh created it (recorded in .install-manifest)
 #   --dry-run        print what would be done; change nothing
 #
 # Stops and disables the services (when systemd is running and the default
-# unit directory is used), removes the unit files that belong to DIR (their
-# WorkingDirectory= is DIR; units of another installation are left alone),
-# exactly the files listed in DIR/.install-manifest, then empty directories.
-# DIR/.env is kept unless --purge is given. The service account is kept
-# unless --remove-user is given. The application keeps no other data on the
-# host.
+# unit directory is used), removes the unit files that belong to DIR (the units
+# the manifest lists whose WorkingDirectory= is exactly DIR, and their timers;
+# units of another installation are left alone), exactly the files listed in
+# DIR/.install-manifest, then empty directories. Nothing is removed when DIR
+# or a directory above it could be changed by an account other than root, when
+# the manifest is not root:root 0644, or when an entry leads through a
+# symbolic link. DIR/.env is kept unless --purge is given. The service account
+# is kept unless --remove-user is given; it is only removed when install.sh
+# created it. The application keeps no other data on the host.
 
 set -eu
 LC_ALL=C
@@ -30,13 +34,12 @@ UNIT_DIR=/etc/systemd/system
 PURGE=0
 REMOVE_USER=0
 DRY_RUN=0
-UNITS='orangescrum-queue.service orangescrum.service'
 
 # shellcheck source=SCRIPTDIR/install-lib.sh
 . "$(dirname "$0")/install-lib.sh"
 
 usage() {
-    sed -n '4,12s/^# \{0,1\}//p' "$0"
+    sed -n '4,13s/^# \{0,1\}//p' "$0"
 }
 
 while [ $# -gt 0 ]; do
@@ -85,27 +88,49 @@ done
 if [ -z "$PREFIX" ]; then
     PREFIX=$(cd "$(dirname "$0")/.." && pwd -P)
 fi
-PREFIX=${PREFIX%/}
-UNIT_DIR=${UNIT_DIR%/}
-check_dir_arg --prefix "$PREFIX"
-check_dir_arg --unit-dir "$UNIT_DIR"
-case $PREFIX in
-    '' | /bin | /boot | /dev | /etc | /home | /lib | /lib64 | /opt | /proc | /root | /run | /sbin | /srv | /sys | /tmp | /usr | /usr/* | /var)
-        die "refusing to uninstall from $PREFIX"
-        ;;
-esac
-[ -f "$PREFIX/$MANIFEST" ] || die "$PREFIX/$MANIFEST not found: not an installation made by install.sh (nothing removed)"
-if [ "$REMOVE_USER" -eq 1 ] && [ "$(id -u)" -ne 0 ] && [ "$DRY_RUN" -eq 0 ]; then
+normalise_dir --prefix "$PREFIX"
+PREFIX=$NORM
+normalise_dir --unit-dir "$UNIT_DIR"
+UNIT_DIR=$NORM
+refused_dir "$PREFIX" && die "refusing to uninstall from $PREFIX"
+[ -d "$PREFIX" ] || die "$PREFIX is not a directory (nothing removed)"
+refused_dir "$(physical "$PREFIX")" && die "refusing to uninstall from $PREFIX (= $(physical "$PREFIX"))"
+[ -e "$PREFIX/$MANIFEST" ] || [ -L "$PREFIX/$MANIFEST" ] ||
+    die "$PREFIX/$MANIFEST not found: not an installation made by install.sh (nothing removed)"
+if [ "$REMOVE_USER" -eq 1 ] && [ "$ME" -ne 0 ] && [ "$DRY_RUN" -eq 0 ]; then
     die "--remove-user needs root"
 fi
 
-# --- services and units --------------------------------------------------------
-# Only units rendered for this prefix are ours to remove.
+# --- trust: nothing is touched unless only root could have changed it ---------
+check_tree --prefix "$PREFIX"
+check_tree --unit-dir "$UNIT_DIR"
+check_manifest "$PREFIX/$MANIFEST"
+LIST=$(grep -v '^#' "$PREFIX/$MANIFEST" || :)
+while IFS= read -r rel; do
+    case $rel in '' | /* | . | ./* | */./* | .. | ../* | */../* | */..) continue ;; esac
+    check_entry "$PREFIX" "$rel"
+done <<EOF
+$LIST
+EOF
+
+# The units: those whose templates the manifest lists.
+UNITS=$(printf '%s\n' "$LIST" | sed -n 's|^systemd/\([^/]*\.service\)$|\1|p; s|^systemd/\([^/]*\.timer\)$|\1|p')
+
+# The service account and what install.sh recorded about creating it.
+SVC_USER=$(record user "$PREFIX/$MANIFEST")
+CREATED_USER=$(record created-user "$PREFIX/$MANIFEST")
+CREATED_GROUP=$(record created-group "$PREFIX/$MANIFEST")
+
+# --- services and units: which are ours -----------------------------------------
+# Only units rendered for this prefix are ours to remove: a service whose
+# WorkingDirectory= is exactly PREFIX (compared as a string, never as a
+# pattern), and a timer whose service of the same name is ours.
 OURS=
-SVC_USER=
 for unit in $UNITS; do
+    case $unit in *.service) ;; *) continue ;; esac
     [ -f "$UNIT_DIR/$unit" ] || continue
-    if grep -qx "WorkingDirectory=$PREFIX" "$UNIT_DIR/$unit"; then
+    [ ! -L "$UNIT_DIR/$unit" ] || die "$UNIT_DIR/$unit is a symbolic link, not a unit written by install.sh; nothing removed. Remove it yourself"
+    if grep -Fqx -- "WorkingDirectory=$PREFIX" "$UNIT_DIR/$unit"; then
         OURS="$OURS $unit"
         if [ -z "$SVC_USER" ]; then
             SVC_USER=$(sed -n 's/^User=//p' "$UNIT_DIR/$unit" | head -n 1)
@@ -114,6 +139,50 @@ for unit in $UNITS; do
         warn "$UNIT_DIR/$unit belongs to another installation (its WorkingDirectory= is not $PREFIX); left in place"
     fi
 done
+for unit in $UNITS; do
+    case $unit in *.timer) ;; *) continue ;; esac
+    [ -f "$UNIT_DIR/$unit" ] || continue
+    [ ! -L "$UNIT_DIR/$unit" ] || die "$UNIT_DIR/$unit is a symbolic link, not a unit written by install.sh; nothing removed. Remove it yourself"
+    case "$OURS " in
+        *" ${unit%.timer}.service "*) OURS=" $unit$OURS" ;;
+        *) warn "$UNIT_DIR/$unit belongs to another installation (${unit%.timer}.service is not one of $PREFIX); left in place" ;;
+    esac
+done
+
+# --remove-user: only an account install.sh created and recorded, with the
+# same id today (a name can be reused by a later, unrelated account). Decided
+# before anything is removed.
+DEL_USER=
+if [ "$REMOVE_USER" -eq 1 ]; then
+    if [ -z "$SVC_USER" ]; then
+        die "--remove-user: $PREFIX/$MANIFEST and the units name no service account; nothing removed. Run again without --remove-user"
+    fi
+    uid=$(getent passwd "$SVC_USER" 2>/dev/null | cut -d: -f3)
+    comment=$(getent passwd "$SVC_USER" 2>/dev/null | cut -d: -f5)
+    grp=
+    [ -z "$uid" ] || grp=$(id -gn "$SVC_USER")
+    # Created by install.sh for this directory: the manifest's record (same
+    # name and uid), or the comment install.sh gave the account (it outlives
+    # the manifest when an uninstall kept the account).
+    BY_US=0
+    if [ "${CREATED_USER% *}" = "$SVC_USER" ] && [ "${CREATED_USER#* }" = "$uid" ]; then
+        BY_US=1
+    elif [ -n "$uid" ] && [ "$comment" = "$(account_comment "$PREFIX" "")" ]; then
+        BY_US=1
+    elif [ -n "$uid" ] && [ "$comment" = "$(account_comment "$PREFIX" "$grp")" ]; then
+        BY_US=1
+        [ -n "$CREATED_GROUP" ] || CREATED_GROUP="$grp $(id -g "$SVC_USER")"
+    fi
+    if [ -z "$uid" ]; then
+        say "user $SVC_USER does not exist"
+    elif [ "$BY_US" -eq 0 ]; then
+        die "--remove-user: account $SVC_USER (uid $uid) was not created by install.sh for $PREFIX (no '#created-user' record in $PREFIX/$MANIFEST, and its comment is not install.sh's) and may be used by something else; nothing removed. Run again without --remove-user, and delete the account yourself if nothing uses it"
+    elif [ "$uid" -eq 0 ] || [ "$(id -g "$SVC_USER")" -eq 0 ]; then
+        die "--remove-user: $SVC_USER has uid or primary gid 0; nothing removed"
+    else
+        DEL_USER=$SVC_USER
+    fi
+fi
 
 SYSTEMD=0
 if [ "$UNIT_DIR" = /etc/systemd/system ] && [ -d /run/systemd/system ] &&
@@ -138,6 +207,7 @@ NL='
 DIRS=
 while IFS= read -r rel; do
     case $rel in '' | /* | . | ./* | */./* | .. | ../* | */../* | */.. | .env | "$MANIFEST") continue ;; esac
+    check_entry "$PREFIX" "$rel"
     if [ -f "$PREFIX/$rel" ] || [ -L "$PREFIX/$rel" ]; then
         run rm -f "$PREFIX/$rel"
     fi
@@ -146,7 +216,9 @@ while IFS= read -r rel; do
         case $dir in */*) dir=${dir%/*} ;; *) break ;; esac
         DIRS="$DIRS$NL$dir"
     done
-done <"$PREFIX/$MANIFEST"
+done <<EOF
+$LIST
+EOF
 
 # Remove directories that are now empty; reverse order puts children before
 # their parents. rmdir never removes a directory that still has content.
@@ -171,23 +243,26 @@ else
 fi
 
 # --- service account -----------------------------------------------------------
-if [ "$REMOVE_USER" -eq 1 ]; then
-    if [ -z "$SVC_USER" ]; then
-        warn "--remove-user: no unit of this installation names a user; nothing removed"
-    elif ! id -u "$SVC_USER" >/dev/null 2>&1; then
-        say "user $SVC_USER does not exist"
-    elif [ "$(id -u "$SVC_USER")" -eq 0 ]; then
-        warn "--remove-user: $SVC_USER has uid 0; not removed"
-    else
-        SVC_GROUP=$(id -gn "$SVC_USER")
-        run userdel "$SVC_USER"
-        # userdel removes a same-named primary group by itself on most systems.
-        if [ "$DRY_RUN" -eq 0 ] && getent group "$SVC_GROUP" >/dev/null 2>&1 &&
-            [ "$SVC_GROUP" = "$SVC_USER" ]; then
-            groupdel "$SVC_GROUP" || warn "could not remove group $SVC_GROUP"
+if [ -n "$DEL_USER" ]; then
+    grp=$(id -gn "$DEL_USER")
+    gid=$(id -g "$DEL_USER")
+    run userdel "$DEL_USER"
+    if [ "${CREATED_GROUP% *}" = "$grp" ] && [ "${CREATED_GROUP#* }" = "$gid" ]; then
+        # install.sh created the group too (userdel often removes it itself).
+        if [ "$DRY_RUN" -eq 1 ]; then
+            run groupdel "$grp"
+        elif getent group "$grp" >/dev/null 2>&1; then
+            groupdel "$grp" || warn "could not remove group $grp"
         fi
-        SVC_USER=
+    elif [ "$DRY_RUN" -eq 0 ] && ! getent group "$grp" >/dev/null 2>&1; then
+        # The group existed before install.sh: userdel removes a same-named
+        # primary group without members (USERGROUPS_ENAB), so put it back.
+        groupadd --gid "$gid" "$grp" || warn "userdel removed group $grp (gid $gid), which install.sh did not create, and it could not be recreated: groupadd --gid $gid $grp"
+        say "kept group $grp (it existed before install.sh)"
+    else
+        say "kept group $grp (it existed before install.sh)"
     fi
+    SVC_USER=
 fi
 
 if [ "$DRY_RUN" -eq 1 ]; then

@@ -2,6 +2,7 @@
 //! `ENTRYPOINT`, no `ADD` of URLs, a `HEALTHCHECK`. Also the parser the reference check
 //! uses for `COPY`/`ADD` sources, and `.dockerignore` matching.
 
+pub use crate::image_ref::image_pin_problem;
 use std::collections::BTreeMap;
 
 use super::{glob_match, AuditFinding, Package};
@@ -192,23 +193,6 @@ pub fn expand(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
     }
     out.push_str(rest);
     Some(out)
-}
-
-/// Why an image reference is not pinned, or `None` when it has a version tag or digest.
-pub fn image_pin_problem(image: &str) -> Option<String> {
-    if image.contains("@sha256:") {
-        return None;
-    }
-    if image.contains("@@") {
-        return Some(format!("{image} still holds a package placeholder"));
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        None => Some(format!("{image} has no tag, so it means {image}:latest")),
-        Some((_, "latest")) => Some(format!("{image} uses the moving :latest tag")),
-        Some((_, "")) => Some(format!("{image} has an empty tag")),
-        Some(_) => None,
-    }
 }
 
 /// A `COPY`/`ADD` of files from the build context.

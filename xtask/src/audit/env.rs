@@ -1,6 +1,7 @@
 //! Environment variables: every variable the package reads is documented in
-//! `.env.example`, and `.env.example` itself passes the environment validator with only
-//! the findings a template must have (its placeholders for secrets and hosts).
+//! `.env.example` (the everyday settings) or `.env.full.example` (every variable), and
+//! both templates pass the environment validator with only the findings a template must
+//! have (its placeholders for secrets and hosts).
 //!
 //! Readers: Compose interpolation (`${VAR...}`/`$VAR` in any compose value), the runtime
 //! scripts (the image's entrypoint and the scripts the image or the units run,
@@ -18,6 +19,7 @@ pub const UNDOCUMENTED: &str = "env-undocumented";
 pub const EXAMPLE_INVALID: &str = "env-example-invalid";
 
 pub const EXAMPLE: &str = ".env.example";
+pub const FULL_EXAMPLE: &str = ".env.full.example";
 
 /// Variables set by the system, the shell, the container runtime or the units themselves
 /// for the runtime (not configuration an operator sets).
@@ -52,6 +54,9 @@ pub const RUNTIME: &[&str] = &[
     "EDITOR",
     "VISUAL",
     "PAGER",
+    // Set by every launcher to add the package's php/ folder (never from .env: the
+    // validator refuses it there).
+    "PHP_INI_SCAN_DIR",
 ];
 
 /// Keys assigned in an env file (`KEY=VALUE` lines; comments and blank lines skipped).
@@ -214,10 +219,17 @@ pub fn check(pkg: &Package) -> Vec<AuditFinding> {
         // package-incomplete reports the missing template once.
         return out;
     };
-    let documented = documented_keys(example);
+    let full = pkg.text(FULL_EXAMPLE);
+    let mut documented = documented_keys(example);
+    documented.extend(full.map(documented_keys).unwrap_or_default());
     let mut seen = BTreeSet::new();
     for (file, line, name) in reads {
-        if documented.contains(&name) || RUNTIME.contains(&name.as_str()) {
+        // A name the validator refuses in .env (loader, shell and PHP start-up
+        // variables) is never configuration an operator documents.
+        if documented.contains(&name)
+            || RUNTIME.contains(&name.as_str())
+            || crate::validate_env::rules::is_forbidden_key(&name)
+        {
             continue;
         }
         if !seen.insert((file.clone(), name.clone())) {
@@ -227,11 +239,59 @@ pub fn check(pkg: &Package) -> Vec<AuditFinding> {
             UNDOCUMENTED,
             &file,
             Some(line),
-            format!("{name} is read from the environment but not documented in {EXAMPLE}"),
-            format!("add {name}=<default or placeholder> with a comment to common/.env.example (and to the validator's known keys), or stop reading it"),
+            format!("{name} is read from the environment but documented in neither {EXAMPLE} nor {FULL_EXAMPLE}"),
+            format!("add {name}=<default or placeholder> with a comment to common/.env.full.example (and common/.env.example if operators usually set it), or stop reading it"),
         ));
     }
-    out.extend(validate_example(pkg, example));
+    out.extend(validate_example(pkg, EXAMPLE, example));
+    match full {
+        Some(full) => {
+            out.extend(validate_example(pkg, FULL_EXAMPLE, full));
+            out.extend(full_covers_example(example, full));
+        }
+        None => out.push(AuditFinding::warning(
+            EXAMPLE_INVALID,
+            FULL_EXAMPLE,
+            None,
+            format!(
+                "the package has no {FULL_EXAMPLE}: operators cannot see every variable it reads"
+            ),
+            "ship common/.env.full.example (package with the sources of the same commit)",
+        )),
+    }
+    out
+}
+
+/// Every variable of `.env.example` is in `.env.full.example`, with the same value.
+fn full_covers_example(example: &str, full: &str) -> Vec<AuditFinding> {
+    let assignments = |text: &str| -> Vec<(usize, String, String)> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim_start().starts_with('#'))
+            .filter_map(|(n, l)| {
+                let (k, v) = l.split_once('=')?;
+                shell::is_name(k).then(|| (n + 1, k.to_string(), v.to_string()))
+            })
+            .collect()
+    };
+    let full = assignments(full);
+    let mut out = Vec::new();
+    for (line, key, value) in assignments(example) {
+        let problem = match full.iter().find(|(_, k, _)| *k == key) {
+            None => format!("{key} is in {EXAMPLE} but not in {FULL_EXAMPLE}"),
+            Some((_, _, v)) if *v != value => {
+                format!("{key} has another default in {FULL_EXAMPLE} than in {EXAMPLE}")
+            }
+            Some(_) => continue,
+        };
+        out.push(AuditFinding::warning(
+            EXAMPLE_INVALID,
+            EXAMPLE,
+            Some(line),
+            problem,
+            "keep common/.env.full.example a superset of common/.env.example with the same values",
+        ));
+    }
     out
 }
 
@@ -246,10 +306,11 @@ pub fn expected_in_template(rule: &str, key: Option<&str>) -> bool {
                 .any(|s| rule.ends_with(s)))
 }
 
-/// `.env.example` through the environment validator: only the findings a template is
-/// expected to have are accepted. Keys the validator knows that the template lacks are
-/// reported too (the template is the one list of the package's variables).
-fn validate_example(pkg: &Package, example: &str) -> Vec<AuditFinding> {
+/// A template (`.env.example` or `.env.full.example`, named by `rel`) through the
+/// environment validator: only the findings a template is expected to have are accepted.
+/// Keys the validator knows that `.env.full.example` lacks are reported too (it is the one
+/// list of the package's variables).
+fn validate_example(pkg: &Package, rel: &str, example: &str) -> Vec<AuditFinding> {
     use crate::validate_env::{check_env_bytes, known_keys, Severity};
     let mut out = Vec::new();
     for f in check_env_bytes(example.as_bytes(), pkg.target) {
@@ -265,24 +326,24 @@ fn validate_example(pkg: &Package, example: &str) -> Vec<AuditFinding> {
             f.message,
             f.rule
         );
-        let fix = format!("{} in common/.env.example", f.fix);
+        let fix = format!("{} in common/{rel}", f.fix);
         out.push(match f.severity {
-            Severity::Error => AuditFinding::error(EXAMPLE_INVALID, EXAMPLE, f.line, message, fix),
-            Severity::Warning => {
-                AuditFinding::warning(EXAMPLE_INVALID, EXAMPLE, f.line, message, fix)
-            }
+            Severity::Error => AuditFinding::error(EXAMPLE_INVALID, rel, f.line, message, fix),
+            Severity::Warning => AuditFinding::warning(EXAMPLE_INVALID, rel, f.line, message, fix),
         });
     }
-    let documented = documented_keys(example);
-    for key in known_keys() {
-        if !documented.contains(&key) {
-            out.push(AuditFinding::warning(
-                EXAMPLE_INVALID,
-                EXAMPLE,
-                None,
-                format!("the environment validator checks {key}, which {EXAMPLE} does not document"),
-                format!("add {key}= with a comment to common/.env.example, or package with the xtask of the same commit"),
-            ));
+    if rel == FULL_EXAMPLE {
+        let documented = documented_keys(example);
+        for key in known_keys() {
+            if !documented.contains(&key) {
+                out.push(AuditFinding::warning(
+                    EXAMPLE_INVALID,
+                    rel,
+                    None,
+                    format!("the environment validator knows {key}, which {rel} does not document"),
+                    format!("add {key}= with a comment to common/{rel}, or package with the xtask of the same commit"),
+                ));
+            }
         }
     }
     out
@@ -324,19 +385,50 @@ mod tests {
         assert!(!expected_in_template("inline-comment", None));
     }
 
+    const FULL: &str = include_str!("../../../common/.env.full.example");
+
     #[test]
-    fn the_repository_template_passes_the_validator() {
+    fn the_repository_templates_pass_the_validator() {
         let text = include_str!("../../../common/.env.example");
-        let pkg = Package::from_texts(Some(Target::Docker), &[(EXAMPLE, 0o644, text)]);
-        let f = validate_example(&pkg, text);
+        let pkg = Package::from_texts(
+            Some(Target::Docker),
+            &[(EXAMPLE, 0o644, text), (FULL_EXAMPLE, 0o644, FULL)],
+        );
+        let f = validate_example(&pkg, EXAMPLE, text);
         assert!(f.is_empty(), "{f:#?}");
+        let f = validate_example(&pkg, FULL_EXAMPLE, FULL);
+        assert!(f.is_empty(), "{f:#?}");
+        assert!(full_covers_example(text, FULL).is_empty());
+        // The full template documents every name the validator knows; the short one
+        // need not.
+        let short = FULL.replace("\nDB_SCHEMA=public\n", "\n");
+        let f = validate_example(&pkg, FULL_EXAMPLE, &short);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("DB_SCHEMA"), "{f:#?}");
         let bad = text.replace("DEBUG=false", "DEBUG=true # debug");
-        let f = validate_example(&pkg, &bad);
+        let f = validate_example(&pkg, EXAMPLE, &bad);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].check, EXAMPLE_INVALID);
         assert_eq!(
             f[0].line,
             text.lines().position(|l| l == "DEBUG=false").map(|i| i + 1)
+        );
+    }
+
+    #[test]
+    fn full_template_covers_the_short_one() {
+        let f = full_covers_example("A=1\nB=2\nC=3\n", "A=1\nB=5\n# C=3\nD=4\n");
+        let got: Vec<(Option<usize>, &str)> =
+            f.iter().map(|f| (f.line, f.message.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Some(2),
+                    "B has another default in .env.full.example than in .env.example"
+                ),
+                (Some(3), "C is in .env.example but not in .env.full.example"),
+            ]
         );
     }
 
@@ -355,7 +447,7 @@ mod tests {
                 (
                     "run-native.sh",
                     0o755,
-                    "#!/bin/sh\nBIN=bin/x\nexec \"$BIN\" -l ${APP_PORT:-1} $HOME ${SECRET_THING}\n",
+                    "#!/bin/sh\nBIN=bin/x\nexec \"$BIN\" -l ${APP_PORT:-1} $HOME ${SECRET_THING} ${LD_PRELOAD+x}\n",
                 ),
                 ("docker-compose.yaml", 0o644, "services:\n  a:\n    image: \"x:${TAG}\"\n"),
                 ("systemd/a.service", 0o644, "[Service]\nEnvironment=APP_PORT=1 OTHER=2\nExecStart=@@PREFIX@@/bin/x ${APP_PORT}\n"),

@@ -37,7 +37,6 @@ use serde::Serialize;
 
 use crate::{
     manifest::{self, BuildManifest, BUILD_MANIFEST},
-    project::Project,
     target::Target,
 };
 
@@ -52,8 +51,6 @@ pub struct AuditArgs {
     /// Fail on warnings too (exit status 1).
     #[arg(long)]
     pub strict: bool,
-    #[command(flatten)]
-    pub sets: crate::SetArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -542,7 +539,7 @@ fn audit_path(path: &Path) -> Result<Vec<Audited>> {
     Ok(out)
 }
 
-pub fn run(_proj: &Project, args: &AuditArgs) -> Result<ExitCode> {
+pub fn run(args: &AuditArgs) -> Result<ExitCode> {
     let audited = audit_path(&args.path)?;
     let all: Vec<&AuditFinding> = audited.iter().flat_map(|a| &a.findings).collect();
     let errors = all.iter().filter(|f| f.severity == Severity::Error).count();

@@ -27,8 +27,15 @@ pub enum Check {
     ReadersDisagree,
     /// Any value that still looks like a placeholder ([`PLACEHOLDER_GLOBS`]).
     Placeholder,
-    /// A file key that `.env.example` does not have.
+    /// A file key that neither `.env.example` nor `.env.full.example` has.
     UnknownKey,
+    /// A file key of [`FORBIDDEN_KEYS`] or [`FORBIDDEN_PREFIXES`].
+    ForbiddenKey,
+    /// A file key of [`RENAMED`]: the old name of a variable.
+    RenamedKey,
+    /// Present (in the file or the environment) with an empty value: for variables whose
+    /// readers treat empty differently from unset.
+    NotEmpty(&'static str),
     /// Must be set (non-empty; unset and empty are the same everywhere).
     Set(&'static str),
     /// When set, at least this many bytes.
@@ -43,6 +50,14 @@ pub enum Check {
     Port(&'static str),
     /// When set, an integer >= 1 of at most 9 digits.
     PositiveInt(&'static str),
+    /// When set, an integer in this range (at most 9 digits).
+    IntRange(&'static str, u32, u32),
+    /// When set, an IPv4 or IPv6 address literal ([`is_ip_literal`]).
+    IpLiteral(&'static str),
+    /// When set, a container image with a version tag or digest ([`image_pin_problem`]).
+    PinnedImage(&'static str),
+    /// When set, starts with `/`.
+    AbsolutePath(&'static str),
     /// When set, `http://` or `https://` and something after it.
     Url(&'static str),
     /// When set, exactly one of the words.
@@ -51,6 +66,8 @@ pub enum Check {
     NoneOf(&'static str, &'static [&'static str]),
     /// A finding when the value starts with this text.
     Prefix(&'static str, &'static str),
+    /// A finding when the value is set and starts with none of these texts.
+    NoPrefix(&'static str, &'static [&'static str]),
     /// Both set or neither: the finding names the missing one.
     Pair(&'static str, &'static str),
 }
@@ -63,6 +80,8 @@ pub enum When {
     True(&'static str),
     /// The variable is exactly this text.
     Equals(&'static str, &'static str),
+    /// The variable is unset or empty.
+    Unset(&'static str),
 }
 
 pub const TRUE_WORDS: &[&str] = &["true", "1", "yes", "on"];
@@ -79,7 +98,68 @@ pub const PLACEHOLDER_GLOBS: &[&str] = &[
     "*[!A-Za-z0-9][Yy][Oo][Uu][Rr][_-]*",
     "*<*>*",
     "*@@[A-Z]*@@*",
+    // The SECURITY_SALT the original Docker package's .env.example shipped: public.
+    "365d69a31aa12630170a659a76ccbf1726a7c4a65efa339675cc69decd8a72ae",
 ];
+
+/// Names that change how programs are loaded or how `sh`/`bash`/PHP start. From `.env`
+/// they reach every process of the service (and the validator itself): `LD_PRELOAD` runs
+/// code, `SHELLOPTS=xtrace` with `PS4` prints (or runs) what the scripts do,
+/// `PHPRC`/`PHP_INI_SCAN_DIR` replace the package's php.ini. The package sets what it needs.
+pub const FORBIDDEN_KEYS: &[&str] = &[
+    "PATH",
+    "IFS",
+    "ENV",
+    "BASH_ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PS4",
+    "BASH_XTRACEFD",
+    "PROMPT_COMMAND",
+    "CDPATH",
+    "GLOBIGNORE",
+    "GCONV_PATH",
+    "PHPRC",
+    "PHP_INI_SCAN_DIR",
+];
+
+/// Prefixes of forbidden names: the dynamic loader's variables (`LD_PRELOAD`,
+/// `LD_LIBRARY_PATH`, `LD_AUDIT`, ...).
+pub const FORBIDDEN_PREFIXES: &[&str] = &["LD_"];
+
+/// Names this project's earlier releases used, and the original packages' names that
+/// replaced them (no alias is read: a renamed line is an error, so its value is not
+/// silently ignored). `xtask/tests/fixtures/renamed-env-names.txt` lists the same pairs.
+pub const RENAMED: &[(&str, &str)] = &[
+    ("AWS_S3_BUCKET", "STORAGE_BUCKET"),
+    ("AWS_S3_REGION", "STORAGE_REGION"),
+    ("AWS_S3_ENDPOINT", "STORAGE_ENDPOINT"),
+    ("AWS_S3_USE_PATH_STYLE", "STORAGE_PATH_STYLE"),
+    ("AWS_ACCESS_KEY_ID", "STORAGE_ACCESS_KEY"),
+    ("AWS_SECRET_ACCESS_KEY", "STORAGE_SECRET_KEY"),
+    ("EMAIL_FROM", "FROM_EMAIL"),
+    ("SENDGRID_API_KEY", "EMAIL_API_KEY"),
+    ("GOOGLE_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_ID"),
+    ("GOOGLE_CLIENT_SECRET", "GOOGLE_OAUTH_CLIENT_SECRET"),
+    ("V2_SSL_VERIFY", "V2_ROUTING_SSL_VERIFY"),
+    ("QUEUE_HEARTBEAT_SECS", "WORKER_SLEEP"),
+];
+
+pub fn is_forbidden_key(key: &str) -> bool {
+    FORBIDDEN_KEYS.contains(&key) || FORBIDDEN_PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
+/// The name that replaced an old one.
+pub fn renamed_to(key: &str) -> Option<&'static str> {
+    RENAMED
+        .iter()
+        .find(|(old, _)| *old == key)
+        .map(|(_, new)| *new)
+}
+
+pub fn renamed_message(problem: &str, new: &str) -> String {
+    format!("{problem}; its name is now {new}")
+}
 
 const FIX_SECRET: &str = "generate one with helpers/generate-secrets.sh (--fill .env) and set it";
 const FIX_BOOLEAN: &str = "use true or false";
@@ -190,8 +270,14 @@ pub const RULES: &[Rule] = &[
     warn("key-case", Format,
         "has lower-case letters: names are case-sensitive and the package reads upper-case names only",
         "write the name as in .env.example"),
+    error("forbidden-key", ForbiddenKey,
+        "changes how programs are loaded or how the shell and PHP start (a loader, shell or PHP start-up variable): from .env it could run code or leak secrets",
+        "remove the line; the package sets what it needs itself"),
+    error("renamed-key", RenamedKey,
+        "is a name an earlier release of this package used; the package does not read it, so its value would be ignored",
+        "rename the line to the name given"),
     warn("unknown-key", UnknownKey,
-        "is not read by the package (not in .env.example)",
+        "is not read by the package (not in .env.example or .env.full.example)",
         "remove the line or correct the name"),
     error("readers-disagree", ReadersDisagree,
         "is read differently by docker compose and systemd",
@@ -201,91 +287,165 @@ pub const RULES: &[Rule] = &[
         "replace it with the real value (secrets: helpers/generate-secrets.sh --fill .env)"),
     // --- Application ---------------------------------------------------------------------
     error("debug-boolean", Boolean("DEBUG"), "is not a boolean", FIX_BOOLEAN),
-    error("debug-false", False("DEBUG"), "must be false in production",
+    warn("debug-false", False("DEBUG"), "should be false in production",
         "set DEBUG=false (debug pages leak configuration and stack traces)"),
-    error("app-port", Port("APP_PORT"), "is not a TCP port number", FIX_PORT),
-    warn("bind-all-interfaces", NoneOf("APP_BIND_IP", &["0.0.0.0", "::", "[::]"]),
+    error("app-bind-ip-empty", NotEmpty("APP_BIND_IP"), "is set but empty: it overrides the default 127.0.0.1 and listens on every interface",
+        "remove the line (127.0.0.1) or set an address such as 127.0.0.1"),
+    error("app-bind-ip", IpLiteral("APP_BIND_IP"),
+        "is not an IP address: docker compose and the web server need an IPv4 or IPv6 literal",
+        "use an address such as 127.0.0.1 or ::1 (no host name, brackets, port or blanks)"),
+    warn("bind-all-interfaces", NoneOf("APP_BIND_IP", &["0.0.0.0", "::", "::0", "0:0:0:0:0:0:0:0"]),
         "listens on (native) or publishes to (Docker) every network interface",
         "use 127.0.0.1 behind a TLS reverse proxy, unless this is intended and firewalled"),
+    error("app-port-empty", NotEmpty("APP_PORT"), "is set but empty: the listen address would lose its port",
+        "remove the line (default port) or set a port number"),
+    error("app-port", Port("APP_PORT"), "is not a TCP port number", FIX_PORT),
+    error("caddy-admin-empty", NotEmpty("CADDY_ADMIN"), "is set but empty: the web server would enable its admin API on its default address",
+        "remove the line (off) or set CADDY_ADMIN=off"),
+    warn("caddy-admin-exposed", NoPrefix("CADDY_ADMIN", &["off", "localhost:", "127.", "[::1]:", "unix/"]),
+        "opens the web server's admin API beyond this host: whoever reaches it can reconfigure the server",
+        "set CADDY_ADMIN=off, or a loopback address such as localhost:2019"),
     error("base-url", Url("FULL_BASE_URL"), "is not an http(s) URL", FIX_URL),
     warn("base-url-unset", Set("FULL_BASE_URL"), "is not set",
         "set the public https:// URL; links in e-mails use it"),
     warn("base-url-https", Prefix("FULL_BASE_URL", "http://"), "is not https",
         "serve the application over TLS (reverse proxy) and use https://"),
     error("salt-required", Set("SECURITY_SALT"), "is required but not set", FIX_SECRET),
-    error("salt-length", MinLength("SECURITY_SALT", 32), "is too short", FIX_SECRET),
+    warn("salt-length", MinLength("SECURITY_SALT", 32), "is too short", FIX_SECRET),
+    error("base-image", PinnedImage("BASE_IMAGE"), "is not a pinned image",
+        "pin a version tag or digest, e.g. alpine:3.20.3 or alpine@sha256:<digest>, or leave it empty for the package default"),
     // --- Database ------------------------------------------------------------------------
     error("db-host-required", Set("DB_HOST"), "is required but not set",
         "set the PostgreSQL host name or address"),
     error("db-port", Port("DB_PORT"), "is not a TCP port number", FIX_PORT),
     warn("db-username-unset", Set("DB_USERNAME"), "is not set", "set the PostgreSQL user name"),
     warn("db-name-unset", Set("DB_NAME"), "is not set", "set the PostgreSQL database name"),
-    error("db-password-required", Set("DB_PASSWORD"), "is required but not set", FIX_SECRET),
-    error("db-password-length", MinLength("DB_PASSWORD", 16), "is too short", FIX_SECRET),
+    error("db-password-file", AbsolutePath("DB_PASSWORD_FILE"), "is not an absolute path",
+        "use the full path of the secret file, e.g. /run/secrets/db_password"),
+    error("db-password-required", Set("DB_PASSWORD"), "is required but not set (and DB_PASSWORD_FILE is not set)",
+        FIX_SECRET).when(When::Unset("DB_PASSWORD_FILE")),
+    warn("db-password-length", MinLength("DB_PASSWORD", 16), "is too short", FIX_SECRET),
+    error("db-log-boolean", Boolean("DB_LOG"), "is not a boolean", FIX_BOOLEAN),
+    // --- Start-up lifecycle --------------------------------------------------------------
+    error("skip-migrations", OneOf("SKIP_MIGRATIONS", &["true", "false", "1", "0"]),
+        "is ambiguous: any other non-empty value also skips the migrations",
+        "use true (skip) or false (run them)"),
+    error("run-seeders", OneOf("RUN_SEEDERS", &["auto", "true", "false"]),
+        "is not a seeding mode", "use auto (seed an empty database), true or false"),
+    error("skip-seeders", OneOf("SKIP_SEEDERS", &["true", "false"]),
+        "is not true or false (only true skips seeding)", "use true or false"),
+    error("db-wait-timeout", IntRange("DB_WAIT_TIMEOUT", 1, 3600), "is not a whole number of seconds from 1 to 3600",
+        "use e.g. DB_WAIT_TIMEOUT=60"),
     // --- Redis, cache, sessions, queue ---------------------------------------------------
     error("redis-host-required", Set("REDIS_HOST"), "is required but not set",
         "set the Redis host name or address"),
     error("redis-port", Port("REDIS_PORT"), "is not a TCP port number", FIX_PORT),
     warn("redis-password-unset", Set("REDIS_PASSWORD"), "is not set: Redis without authentication",
         "protect Redis with a password (helpers/generate-secrets.sh)"),
-    error("cache-engine", OneOf("CACHE_ENGINE", &["redis", "file"]), "is not a supported cache engine",
-        "use CACHE_ENGINE=redis"),
+    error("redis-database", IntRange("REDIS_DATABASE", 0, 999_999_999), "is not a Redis database number",
+        "use a whole number, e.g. 0"),
+    error("redis-timeout", PositiveInt("REDIS_TIMEOUT"), "is not a positive integer", "use a whole number of seconds, e.g. 1"),
+    error("redis-persistent-boolean", Boolean("REDIS_PERSISTENT"), "is not a boolean", FIX_BOOLEAN),
+    error("redis-tls-boolean", Boolean("REDIS_TLS_ENABLED"), "is not a boolean", FIX_BOOLEAN),
+    error("redis-tls-verify-boolean", Boolean("REDIS_TLS_VERIFY_PEER"), "is not a boolean", FIX_BOOLEAN),
+    error("redis-ssl-verify-boolean", Boolean("REDIS_SSL_VERIFY_PEER"), "is not a boolean", FIX_BOOLEAN),
+    error("cache-engine", OneOf("CACHE_ENGINE", &["redis", "memcached", "file", "auto"]),
+        "is not a supported cache engine", "use CACHE_ENGINE=redis"),
     warn("cache-engine-local", NoneOf("CACHE_ENGINE", &["file"]),
         "keeps the cache on local disk (not shared between instances)", "use CACHE_ENGINE=redis"),
+    error("memcached-port", Port("MEMCACHED_PORT"), "is not a TCP port number", FIX_PORT),
+    error("memcached-log-boolean", Boolean("MEMCACHED_LOG"), "is not a boolean", FIX_BOOLEAN),
     error("session-handler", OneOf("SESSION_HANDLER", &["cache", "php", "database"]),
         "is not a supported session handler", "use SESSION_HANDLER=cache"),
     warn("session-handler-local", NoneOf("SESSION_HANDLER", &["php"]),
         "keeps sessions on local disk (lost on restart, not shared)", "use SESSION_HANDLER=cache"),
-    error("queue-engine", OneOf("QUEUE_ENGINE", &["redis"]), "is not a supported queue engine",
+    error("queue-engine", OneOf("QUEUE_ENGINE", &["redis", "database"]), "is not a supported queue engine",
         "use QUEUE_ENGINE=redis"),
-    error("queue-heartbeat", PositiveInt("QUEUE_HEARTBEAT_SECS"), "is not a positive integer",
-        "use a whole number of seconds, e.g. 30"),
+    warn("queue-engine-database", NoneOf("QUEUE_ENGINE", &["database"]),
+        "polls the database for jobs (slower than Redis)", "use QUEUE_ENGINE=redis"),
+    error("worker-max-runtime", PositiveInt("WORKER_MAX_RUNTIME"), "is not a positive integer",
+        "use a whole number of seconds, e.g. 1800"),
+    error("worker-sleep", PositiveInt("WORKER_SLEEP"), "is not a positive integer",
+        "use a whole number of seconds, e.g. 5"),
     // --- Object storage ------------------------------------------------------------------
-    error("s3-bucket-required", Set("AWS_S3_BUCKET"), "is required but not set",
+    error("storage-bucket-required", Set("STORAGE_BUCKET"), "is required but not set",
         "set the bucket that stores uploads"),
-    error("s3-endpoint-url", Url("AWS_S3_ENDPOINT"), "is not an http(s) URL",
+    error("storage-endpoint-url", Url("STORAGE_ENDPOINT"), "is not an http(s) URL",
         "leave it empty for AWS S3, or use the provider's endpoint URL"),
-    error("s3-path-style-boolean", Boolean("AWS_S3_USE_PATH_STYLE"), "is not a boolean", FIX_BOOLEAN),
-    error("s3-credentials-pair", Pair("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
-        "is required because the other S3 key is set",
+    error("storage-path-style-boolean", Boolean("STORAGE_PATH_STYLE"), "is not a boolean", FIX_BOOLEAN),
+    error("storage-credentials-pair", Pair("STORAGE_ACCESS_KEY", "STORAGE_SECRET_KEY"),
+        "is required because the other storage key is set",
         "set both keys, or neither to use the instance/IAM role credentials"),
     // --- E-mail --------------------------------------------------------------------------
     error("email-transport", OneOf("EMAIL_TRANSPORT", &["smtp", "sendgrid"]),
         "is not a supported transport", "use EMAIL_TRANSPORT=smtp or sendgrid"),
     warn("email-transport-unset", Set("EMAIL_TRANSPORT"), "is not set: the application cannot send mail",
         "set EMAIL_TRANSPORT=smtp or sendgrid"),
-    warn("email-from-unset", Set("EMAIL_FROM"), "is not set",
-        "set the sender address used for notifications"),
+    warn("from-email-unset", Set("FROM_EMAIL"), "is not set",
+        "set the sender address of the application's mail"),
+    warn("notify-email-unset", Set("NOTIFY_EMAIL"), "is not set",
+        "set the address that receives system notifications"),
     error("smtp-host-required", Set("SMTP_HOST"), "is required when EMAIL_TRANSPORT=smtp",
         "set the SMTP relay host").when(When::Equals("EMAIL_TRANSPORT", "smtp")),
     error("smtp-port", Port("SMTP_PORT"), "is not a TCP port number", FIX_PORT),
     error("smtp-tls-boolean", Boolean("SMTP_TLS"), "is not a boolean", FIX_BOOLEAN),
-    error("sendgrid-key-required", Set("SENDGRID_API_KEY"), "is required when EMAIL_TRANSPORT=sendgrid",
+    error("sendgrid-key-required", Set("EMAIL_API_KEY"), "is required when EMAIL_TRANSPORT=sendgrid",
         "create an API key in SendGrid and set it").when(When::Equals("EMAIL_TRANSPORT", "sendgrid")),
     // --- V2/V4 routing -------------------------------------------------------------------
     error("routing-boolean", Boolean("V4_ROUTING_ENABLED"), "is not a boolean", FIX_BOOLEAN),
-    error("ssl-verify-boolean", Boolean("V2_SSL_VERIFY"), "is not a boolean", FIX_BOOLEAN),
+    error("ssl-verify-boolean", Boolean("V2_ROUTING_SSL_VERIFY"), "is not a boolean", FIX_BOOLEAN),
     error("v2-base-url", Url("V2_BASE_URL"), "is not an http(s) URL", FIX_URL),
     error("v4-base-url", Url("V4_BASE_URL"), "is not an http(s) URL", FIX_URL),
+    error("routing-token-expiration", PositiveInt("V2_ROUTING_TOKEN_EXPIRATION"), "is not a positive integer",
+        "use a whole number of minutes, e.g. 15"),
+    error("routing-timeout", PositiveInt("V2_ROUTING_TIMEOUT"), "is not a positive integer",
+        "use a whole number of seconds, e.g. 10"),
     error("routing-api-key-required", Set("V2_ROUTING_API_KEY"), "is required when V4_ROUTING_ENABLED is true",
         FIX_SECRET).when(When::True("V4_ROUTING_ENABLED")),
     error("routing-v2-url-required", Set("V2_BASE_URL"), "is required when V4_ROUTING_ENABLED is true",
         "set the V2 base URL, e.g. https://v2.example.org").when(When::True("V4_ROUTING_ENABLED")),
     error("routing-v4-url-required", Set("V4_BASE_URL"), "is required when V4_ROUTING_ENABLED is true",
         "set this installation's public base URL").when(When::True("V4_ROUTING_ENABLED")),
-    error("routing-ssl-verify", NotFalse("V2_SSL_VERIFY"), "must not be false when V4_ROUTING_ENABLED is true",
-        "set V2_SSL_VERIFY=true and give V2 a valid certificate").when(When::True("V4_ROUTING_ENABLED")),
+    warn("routing-ssl-verify", NotFalse("V2_ROUTING_SSL_VERIFY"), "should not be false when V4_ROUTING_ENABLED is true",
+        "set V2_ROUTING_SSL_VERIFY=true and give V2 a valid certificate").when(When::True("V4_ROUTING_ENABLED")),
     // --- Optional integrations -----------------------------------------------------------
     error("recaptcha-boolean", Boolean("RECAPTCHA_ENABLED"), "is not a boolean", FIX_BOOLEAN),
     error("recaptcha-site-key-required", Set("RECAPTCHA_SITE_KEY"), "is required when RECAPTCHA_ENABLED is true",
         "set the reCAPTCHA site key").when(When::True("RECAPTCHA_ENABLED")),
     error("recaptcha-secret-key-required", Set("RECAPTCHA_SECRET_KEY"), "is required when RECAPTCHA_ENABLED is true",
         "set the reCAPTCHA secret key").when(When::True("RECAPTCHA_ENABLED")),
+    error("recaptcha-version", OneOf("RECAPTCHA_VERSION", &["v2", "v3"]), "is not a reCAPTCHA version",
+        "use v2 or v3"),
+    error("recaptcha-theme", OneOf("RECAPTCHA_THEME", &["light", "dark"]), "is not a reCAPTCHA theme",
+        "use light or dark"),
+    error("recaptcha-size", OneOf("RECAPTCHA_SIZE", &["normal", "compact", "invisible"]), "is not a reCAPTCHA size",
+        "use normal or compact"),
     error("oauth-boolean", Boolean("GOOGLE_OAUTH_ENABLED"), "is not a boolean", FIX_BOOLEAN),
-    error("oauth-client-id-required", Set("GOOGLE_CLIENT_ID"), "is required when GOOGLE_OAUTH_ENABLED is true",
+    error("oauth-client-id-required", Set("GOOGLE_OAUTH_CLIENT_ID"), "is required when GOOGLE_OAUTH_ENABLED is true",
         "set the Google OAuth client ID").when(When::True("GOOGLE_OAUTH_ENABLED")),
-    error("oauth-client-secret-required", Set("GOOGLE_CLIENT_SECRET"), "is required when GOOGLE_OAUTH_ENABLED is true",
+    error("oauth-client-secret-required", Set("GOOGLE_OAUTH_CLIENT_SECRET"), "is required when GOOGLE_OAUTH_ENABLED is true",
         "set the Google OAuth client secret").when(When::True("GOOGLE_OAUTH_ENABLED")),
+    error("oauth-redirect-url", Url("GOOGLE_OAUTH_REDIRECT_URI"), "is not an http(s) URL", FIX_URL),
+    error("critical-path-boolean", Boolean("CRITICAL_PATH_ENABLED"), "is not a boolean", FIX_BOOLEAN),
+    error("critical-path-url", Url("CRITICAL_PATH_BASE_URL"), "is not an http(s) URL", FIX_URL),
+    error("critical-path-url-required", Set("CRITICAL_PATH_BASE_URL"), "is required when CRITICAL_PATH_ENABLED is true",
+        "set the URL of the critical path service, or CRITICAL_PATH_ENABLED=false").when(When::True("CRITICAL_PATH_ENABLED")),
+    error("gitlab-instance-url", Url("GITLAB_INSTANCE_URL"), "is not an http(s) URL", FIX_URL),
+    error("cloud-storage-boolean", Boolean("CLOUD_STORAGE_ENABLED"), "is not a boolean", FIX_BOOLEAN),
+    error("dropbox-boolean", Boolean("DROPBOX_ENABLED"), "is not a boolean", FIX_BOOLEAN),
+    error("dropbox-credentials-required", Pair("DROPBOX_CLIENT_ID", "DROPBOX_CLIENT_SECRET"),
+        "is required because the other Dropbox key is set", "set both Dropbox keys, or neither"),
+    error("onedrive-boolean", Boolean("ONEDRIVE_ENABLED"), "is not a boolean", FIX_BOOLEAN),
+    error("onedrive-credentials-required", Pair("ONEDRIVE_CLIENT_ID", "ONEDRIVE_CLIENT_SECRET"),
+        "is required because the other OneDrive key is set", "set both OneDrive keys, or neither"),
+    error("load-test-boolean", Boolean("LOAD_TEST_ENABLED"), "is not a boolean", FIX_BOOLEAN),
+    error("load-test-token-required", Set("LOAD_TEST_TOKEN"), "is required when LOAD_TEST_ENABLED is true",
+        FIX_SECRET).when(When::True("LOAD_TEST_ENABLED")),
+    warn("load-test-enabled", False("LOAD_TEST_ENABLED"), "exposes load-test endpoints",
+        "set LOAD_TEST_ENABLED=false outside load testing"),
+    error("load-test-cleanup-boolean", Boolean("LOAD_TEST_AUTO_CLEANUP"), "is not a boolean", FIX_BOOLEAN),
+    error("load-test-cleanup-hours", PositiveInt("LOAD_TEST_CLEANUP_HOURS"), "is not a positive integer",
+        "use a whole number of hours, e.g. 24"),
 ];
 
 /// The rule with this id (ids are unique: tested).
@@ -307,11 +467,18 @@ impl Check {
             | NotFalse(k)
             | Port(k)
             | PositiveInt(k)
+            | IntRange(k, ..)
+            | IpLiteral(k)
+            | PinnedImage(k)
+            | AbsolutePath(k)
+            | NotEmpty(k)
             | Url(k)
             | OneOf(k, _)
             | NoneOf(k, _)
-            | Prefix(k, _) => Some(k),
-            Pair(..) | Format | ReadersDisagree | Placeholder | UnknownKey => None,
+            | Prefix(k, _)
+            | NoPrefix(k, _) => Some(k),
+            Pair(..) | Format | ReadersDisagree | Placeholder | UnknownKey | ForbiddenKey
+            | RenamedKey => None,
         }
     }
 }
@@ -444,6 +611,20 @@ pub fn is_positive_int(v: &str) -> bool {
     is_uint(v) && v.len() <= 9 && v.parse::<u32>().unwrap_or(0) >= 1
 }
 
+/// An integer `lo..=hi` written with at most 9 digits (leading zeros allowed).
+pub fn is_int_in(v: &str, lo: u32, hi: u32) -> bool {
+    is_uint(v) && v.len() <= 9 && (lo..=hi).contains(&v.parse::<u32>().unwrap_or(u32::MAX))
+}
+
+/// An IPv4 (dotted quad, no leading zeros) or IPv6 address literal, as the standard
+/// library parses it: no brackets, zone, port, host name or blanks. Docker and the web
+/// server (Go's `net.ParseIP`) accept the same literals.
+pub fn is_ip_literal(v: &str) -> bool {
+    v.parse::<std::net::IpAddr>().is_ok()
+}
+
+pub use crate::image_ref::image_pin_problem;
+
 pub fn is_url(v: &str) -> bool {
     v.strip_prefix("http://")
         .or_else(|| v.strip_prefix("https://"))
@@ -509,6 +690,7 @@ impl State {
             When::Always => true,
             When::True(k) => is_true(self.get(k)),
             When::Equals(k, v) => self.get(k) == v,
+            When::Unset(k) => self.get(k).is_empty(),
         }
     }
 }
@@ -547,6 +729,12 @@ pub fn check_values(st: &mut State) {
             NotFalse(_) if set && is_false(v) => Some(rule.message()),
             Port(_) if set && !is_port(v) => Some(rule.message()),
             PositiveInt(_) if set && !is_positive_int(v) => Some(rule.message()),
+            IntRange(_, lo, hi) if set && !is_int_in(v, lo, hi) => Some(rule.message()),
+            IpLiteral(_) if set && !is_ip_literal(v) => Some(rule.message()),
+            PinnedImage(_) if set && image_pin_problem(v).is_some() => Some(rule.message()),
+            AbsolutePath(_) if set && !v.starts_with('/') => Some(rule.message()),
+            NotEmpty(k) if !set && st.values.contains_key(k) => Some(rule.message()),
+            NoPrefix(_, ps) if set && !ps.iter().any(|p| v.starts_with(p)) => Some(rule.message()),
             Url(_) if set && !is_url(v) => Some(rule.message()),
             OneOf(_, words) if set && !words.contains(&v) => Some(rule.message()),
             NoneOf(_, words) if set && words.contains(&v) => Some(rule.message()),
@@ -630,13 +818,13 @@ mod tests {
                 keys.extend([a, b]);
             }
             match r.when {
-                When::True(k) | When::Equals(k, _) => keys.push(k),
+                When::True(k) | When::Equals(k, _) | When::Unset(k) => keys.push(k),
                 When::Always => {}
             }
             for k in keys {
                 assert!(
                     known.iter().any(|x| x == k),
-                    "rule {} checks {k}, not in .env.example",
+                    "rule {} checks {k}, not in .env.example or .env.full.example",
                     r.id
                 );
             }
@@ -722,6 +910,30 @@ mod tests {
         assert!(is_positive_int("30") && is_positive_int("999999999"));
         assert!(!is_positive_int("0") && !is_positive_int("1000000000") && !is_positive_int("1.5"));
         assert!(is_url("https://x") && is_url("http://minio:9000"));
+        assert!(is_int_in("0", 0, 5) && is_int_in("0005", 1, 5) && !is_int_in("6", 1, 5));
+        assert!(!is_int_in("1234567890", 0, u32::MAX) && !is_int_in("-1", 0, 5));
+        for ip in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "::1",
+            "::",
+            "fe80::1",
+            "::ffff:1.2.3.4",
+        ] {
+            assert!(is_ip_literal(ip), "{ip}");
+        }
+        for bad in [
+            "localhost",
+            "127.0.0.1:9000",
+            "[::1]",
+            "1.2.3.4 ",
+            "01.2.3.4",
+            "256.1.1.1",
+            "fe80::1%eth0",
+            "",
+        ] {
+            assert!(!is_ip_literal(bad), "{bad}");
+        }
         assert!(!is_url("https://") && !is_url("ftp://x") && !is_url("example.org"));
     }
 
@@ -754,9 +966,10 @@ mod tests {
         ("CACHE_ENGINE", "redis"),
         ("SESSION_HANDLER", "cache"),
         ("QUEUE_ENGINE", "redis"),
-        ("AWS_S3_BUCKET", "uploads"),
+        ("STORAGE_BUCKET", "uploads"),
         ("EMAIL_TRANSPORT", "smtp"),
-        ("EMAIL_FROM", "noreply@example.org"),
+        ("FROM_EMAIL", "noreply@example.org"),
+        ("NOTIFY_EMAIL", "admin@example.org"),
         ("SMTP_HOST", "smtp.example.org"),
     ];
 
@@ -820,7 +1033,7 @@ mod tests {
                 &[("cache-engine-local", "CACHE_ENGINE")],
             ),
             (
-                &[("CACHE_ENGINE", "memcached")],
+                &[("CACHE_ENGINE", "apcu")],
                 &[("cache-engine", "CACHE_ENGINE")],
             ),
             (
@@ -832,37 +1045,100 @@ mod tests {
                 &[("queue-engine", "QUEUE_ENGINE")],
             ),
             (
-                &[("QUEUE_HEARTBEAT_SECS", "0")],
-                &[("queue-heartbeat", "QUEUE_HEARTBEAT_SECS")],
+                &[("WORKER_SLEEP", "0"), ("WORKER_MAX_RUNTIME", "x")],
+                &[
+                    ("worker-max-runtime", "WORKER_MAX_RUNTIME"),
+                    ("worker-sleep", "WORKER_SLEEP"),
+                ],
             ),
             (
-                &[("AWS_S3_BUCKET", "")],
-                &[("s3-bucket-required", "AWS_S3_BUCKET")],
+                &[("STORAGE_BUCKET", "")],
+                &[("storage-bucket-required", "STORAGE_BUCKET")],
             ),
             (
-                &[("AWS_ACCESS_KEY_ID", "k")],
-                &[("s3-credentials-pair", "AWS_SECRET_ACCESS_KEY")],
+                &[("STORAGE_ACCESS_KEY", "k")],
+                &[("storage-credentials-pair", "STORAGE_SECRET_KEY")],
             ),
             (
-                &[("AWS_SECRET_ACCESS_KEY", "s")],
-                &[("s3-credentials-pair", "AWS_ACCESS_KEY_ID")],
+                &[("STORAGE_SECRET_KEY", "s")],
+                &[("storage-credentials-pair", "STORAGE_ACCESS_KEY")],
+            ),
+            (
+                &[("DB_PASSWORD", ""), ("DB_PASSWORD_FILE", "/run/secrets/db")],
+                &[],
+            ),
+            (
+                &[("DB_PASSWORD_FILE", "secrets/db")],
+                &[("db-password-file", "DB_PASSWORD_FILE")],
+            ),
+            (
+                &[("APP_BIND_IP", "localhost"), ("APP_PORT", "")],
+                &[
+                    ("app-bind-ip", "APP_BIND_IP"),
+                    ("app-port-empty", "APP_PORT"),
+                ],
+            ),
+            (
+                &[("APP_BIND_IP", "")],
+                &[("app-bind-ip-empty", "APP_BIND_IP")],
+            ),
+            (&[("APP_BIND_IP", "::1")], &[]),
+            (
+                &[("CADDY_ADMIN", "0.0.0.0:2019")],
+                &[("caddy-admin-exposed", "CADDY_ADMIN")],
+            ),
+            (
+                &[("CADDY_ADMIN", "")],
+                &[("caddy-admin-empty", "CADDY_ADMIN")],
+            ),
+            (&[("CADDY_ADMIN", "localhost:2019")], &[]),
+            (
+                &[("BASE_IMAGE", "alpine:latest")],
+                &[("base-image", "BASE_IMAGE")],
+            ),
+            (&[("BASE_IMAGE", "registry:5000/alpine:3.20")], &[]),
+            (
+                &[
+                    ("SKIP_MIGRATIONS", "no"),
+                    ("RUN_SEEDERS", "yes"),
+                    ("SKIP_SEEDERS", "1"),
+                    ("DB_WAIT_TIMEOUT", "3601"),
+                ],
+                &[
+                    ("skip-migrations", "SKIP_MIGRATIONS"),
+                    ("run-seeders", "RUN_SEEDERS"),
+                    ("skip-seeders", "SKIP_SEEDERS"),
+                    ("db-wait-timeout", "DB_WAIT_TIMEOUT"),
+                ],
+            ),
+            (
+                &[
+                    ("SKIP_MIGRATIONS", "1"),
+                    ("RUN_SEEDERS", "auto"),
+                    ("SKIP_SEEDERS", "true"),
+                    ("DB_WAIT_TIMEOUT", "3600"),
+                ],
+                &[],
             ),
             (&[("SMTP_HOST", "")], &[("smtp-host-required", "SMTP_HOST")]),
             (
                 &[("EMAIL_TRANSPORT", "sendgrid"), ("SMTP_HOST", "")],
-                &[("sendgrid-key-required", "SENDGRID_API_KEY")],
+                &[("sendgrid-key-required", "EMAIL_API_KEY")],
             ),
             (
                 &[("EMAIL_TRANSPORT", "")],
                 &[("email-transport-unset", "EMAIL_TRANSPORT")],
             ),
             (
-                &[("V4_ROUTING_ENABLED", "true"), ("V2_SSL_VERIFY", "false")],
+                &[
+                    ("V4_ROUTING_ENABLED", "true"),
+                    ("V2_ROUTING_SSL_VERIFY", "false"),
+                ],
                 &[
                     ("routing-api-key-required", "V2_ROUTING_API_KEY"),
                     ("routing-v2-url-required", "V2_BASE_URL"),
                     ("routing-v4-url-required", "V4_BASE_URL"),
-                    ("routing-ssl-verify", "V2_SSL_VERIFY"),
+                    ("routing-ssl-verify", "V2_ROUTING_SSL_VERIFY"),
                 ],
             ),
             (
@@ -875,8 +1151,8 @@ mod tests {
             (
                 &[("GOOGLE_OAUTH_ENABLED", "1")],
                 &[
-                    ("oauth-client-id-required", "GOOGLE_CLIENT_ID"),
-                    ("oauth-client-secret-required", "GOOGLE_CLIENT_SECRET"),
+                    ("oauth-client-id-required", "GOOGLE_OAUTH_CLIENT_ID"),
+                    ("oauth-client-secret-required", "GOOGLE_OAUTH_CLIENT_SECRET"),
                 ],
             ),
         ];
@@ -884,6 +1160,65 @@ mod tests {
             let got = run(&with(changes));
             let want: Vec<(&str, String)> = want.iter().map(|(r, k)| (*r, k.to_string())).collect();
             assert_eq!(got, want, "{changes:?}");
+        }
+    }
+
+    /// The one pinning rule (also `release.toml`'s `runtime.base_image` and the
+    /// Dockerfile audit's).
+    #[test]
+    fn image_pinning() {
+        for ok in [
+            "alpine:3.20.3",
+            "registry:5000/alpine:3.20",
+            "alpine@sha256:abc",
+            "registry:5000/alpine@sha256:abc",
+        ] {
+            assert_eq!(image_pin_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "alpine",
+            "alpine:latest",
+            "alpine:",
+            "registry:5000/alpine",
+            "@@BASE_IMAGE@@",
+        ] {
+            assert!(image_pin_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names() {
+        for k in [
+            "LD_PRELOAD",
+            "LD_LIBRARY_PATH",
+            "LD_AUDIT",
+            "PATH",
+            "IFS",
+            "PS4",
+        ] {
+            assert!(is_forbidden_key(k), "{k}");
+        }
+        for k in [
+            "PHPRC",
+            "PHP_INI_SCAN_DIR",
+            "BASH_ENV",
+            "SHELLOPTS",
+            "BASHOPTS",
+            "ENV",
+        ] {
+            assert!(is_forbidden_key(k), "{k}");
+        }
+        for k in ["LDAP_HOST", "LD", "DB_PATH", "PATHS", "ld_preload"] {
+            assert!(!is_forbidden_key(k), "{k}");
+        }
+        let known = super::super::known_keys();
+        for (old, new) in RENAMED {
+            assert!(!known.iter().any(|k| k == old), "{old} is still known");
+            assert!(known.iter().any(|k| k == new), "{new} is not known");
+            assert_eq!(renamed_to(old), Some(*new));
+        }
+        for k in &known {
+            assert!(!is_forbidden_key(k), "{k} is both known and forbidden");
         }
     }
 

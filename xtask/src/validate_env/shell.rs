@@ -14,7 +14,10 @@ use std::fmt::Write as _;
 use super::{
     known_keys,
     parse::{is_control, MAX_LINE, UNICODE_SPACES},
-    rules::{Check, Rule, When, FALSE_WORDS, PLACEHOLDER_GLOBS, RULES, TRUE_WORDS},
+    rules::{
+        Check, Rule, When, FALSE_WORDS, FORBIDDEN_KEYS, FORBIDDEN_PREFIXES, PLACEHOLDER_GLOBS,
+        RENAMED, RULES, TRUE_WORDS,
+    },
 };
 
 /// Where the generated script lives, relative to the repository.
@@ -100,7 +103,7 @@ pub fn render() -> String {
     writeln!(s).unwrap();
     writeln!(
         s,
-        "# Every variable the package reads: the names of .env.example."
+        "# Every variable the package reads: the names of .env.example and .env.full.example."
     )
     .unwrap();
     let mut lines = vec![String::new()];
@@ -120,12 +123,30 @@ pub fn render() -> String {
 
     // get / line_of: indirect lookups without eval.
     s.push_str(
-        "# get VAR: GET_VALUE = the value of VAR (empty when unset).\nget() {\n    case $1 in\n",
+        "# get VAR: GET_VALUE = the value of VAR (empty when unset), GET_SET = 1 when VAR is\n# set (even to the empty string), else empty.\nget() {\n    case $1 in\n",
     );
     for k in &known {
-        writeln!(s, "        {k}) GET_VALUE=${{{k}-}} ;;").unwrap();
+        writeln!(s, "        {k}) GET_VALUE=${{{k}-}} GET_SET=${{{k}+1}} ;;").unwrap();
     }
-    s.push_str("        *) GET_VALUE= ;;\n    esac\n}\n\n");
+    s.push_str("        *) GET_VALUE='' GET_SET='' ;;\n    esac\n}\n\n");
+
+    // Names refused or renamed.
+    let forbidden: Vec<String> = FORBIDDEN_KEYS
+        .iter()
+        .map(|k| k.to_string())
+        .chain(FORBIDDEN_PREFIXES.iter().map(|p| format!("{p}*")))
+        .collect();
+    writeln!(
+        s,
+        "# is_forbidden_key NAME: a loader, shell or PHP start-up variable.\nis_forbidden_key() {{\n    case $1 in\n        {}) return 0 ;;\n    esac\n    return 1\n}}\n",
+        forbidden.join(" | ")
+    )
+    .unwrap();
+    s.push_str("# renamed_to NAME: RENAMED_TO = the name that replaced an old NAME (empty otherwise).\nrenamed_to() {\n    case $1 in\n");
+    for (old, new) in RENAMED {
+        writeln!(s, "        {old}) RENAMED_TO={new} ;;").unwrap();
+    }
+    s.push_str("        *) RENAMED_TO= ;;\n    esac\n}\n\n");
     s.push_str("# line_of VAR: LINE_VALUE = the line of FILE that last set VAR (empty otherwise).\nline_of() {\n    LINE_VALUE=\n    [ \"$HAVE_FILE\" -eq 1 ] || return 0\n    case $1 in\n");
     for k in &known {
         writeln!(s, "        {k}) LINE_VALUE=${{VE_LINE_{k}-}} ;;").unwrap();
@@ -181,6 +202,11 @@ pub fn render() -> String {
                     sq(v)
                 )
                 .unwrap(),
+                When::Unset(k) => writeln!(
+                    s,
+                    "    get {k}\n    if [ -z \"$GET_VALUE\" ]; then\n        {call}\n    fi"
+                )
+                .unwrap(),
             }
         }
     }
@@ -201,14 +227,23 @@ fn rule_call(r: &Rule) -> Option<String> {
         Check::NotFalse(k) => format!("check_not_false {id} {k}"),
         Check::Port(k) => format!("check_port {id} {k}"),
         Check::PositiveInt(k) => format!("check_positive_int {id} {k}"),
+        Check::IntRange(k, lo, hi) => format!("check_int_range {id} {k} {lo} {hi}"),
+        Check::IpLiteral(k) => format!("check_ip_literal {id} {k}"),
+        Check::PinnedImage(k) => format!("check_pinned_image {id} {k}"),
+        Check::AbsolutePath(k) => format!("check_absolute_path {id} {k}"),
+        Check::NotEmpty(k) => format!("check_not_empty {id} {k}"),
+        Check::NoPrefix(k, ps) => format!("check_no_prefix {id} {k} {}", words(ps)),
         Check::Url(k) => format!("check_url {id} {k}"),
         Check::OneOf(k, ws) => format!("check_one_of {id} {k} {}", words(ws)),
         Check::NoneOf(k, ws) => format!("check_none_of {id} {k} {}", words(ws)),
         Check::Prefix(k, p) => format!("check_prefix {id} {k} {}", sq(p)),
         Check::Pair(a, b) => format!("check_pair {id} {a} {b}"),
-        Check::Format | Check::ReadersDisagree | Check::Placeholder | Check::UnknownKey => {
-            return None
-        }
+        Check::Format
+        | Check::ReadersDisagree
+        | Check::Placeholder
+        | Check::UnknownKey
+        | Check::ForbiddenKey
+        | Check::RenamedKey => return None,
     })
 }
 
@@ -395,6 +430,110 @@ check_positive_int() {
     if ! is_uint "$GET_VALUE" || [ "${#GET_VALUE}" -gt 9 ] || [ "$GET_VALUE" -lt 1 ]; then
         report_value "$1" "$2"
     fi
+}
+
+check_int_range() { # RULE VAR LOW HIGH
+    flagged "$2" && return 0
+    get "$2"
+    [ -n "$GET_VALUE" ] || return 0
+    if ! is_uint "$GET_VALUE" || [ "${#GET_VALUE}" -gt 9 ] ||
+        [ "$GET_VALUE" -lt "$3" ] || [ "$GET_VALUE" -gt "$4" ]; then
+        report_value "$1" "$2"
+    fi
+}
+
+# is_ipv4 TEXT: a dotted quad of 0-255 without leading zeros.
+is_ipv4() {
+    case $1 in '' | *[!0-9.]* | .* | *. | *..*) return 1 ;; esac
+    rest=$1. n=0
+    while [ -n "$rest" ]; do
+        part=${rest%%.*}
+        rest=${rest#*.}
+        n=$((n + 1))
+        case $part in 0?* | ????*) return 1 ;; esac
+        [ "$n" -le 4 ] && [ "$part" -le 255 ] || return 1
+    done
+    [ "$n" -eq 4 ]
+}
+
+# is_ipv6 TEXT: eight groups of 1-4 hex digits separated by ':', one '::' standing
+# for one or more zero groups, the last two groups optionally written as IPv4.
+is_ipv6() {
+    v6=$1
+    case $v6 in '' | *[!0-9A-Fa-f:.]*) return 1 ;; esac
+    case $v6 in *.*)
+        v4=${v6##*:}
+        [ "$v4" != "$v6" ] && is_ipv4 "$v4" || return 1
+        v6="${v6%"$v4"}0:0"
+        ;;
+    esac
+    case $v6 in *.* | *:::* | *::*::* | :[!:]* | *[!:]:) return 1 ;; esac
+    rest=$v6: n=0 empty=0
+    while [ -n "$rest" ]; do
+        group=${rest%%:*}
+        rest=${rest#*:}
+        n=$((n + 1))
+        case $group in
+            '') empty=$((empty + 1)) ;;
+            ?????*) return 1 ;;
+        esac
+    done
+    case $v6 in
+        *::*) [ $((n - empty)) -le 7 ] ;;
+        *) [ "$n" -eq 8 ] ;;
+    esac
+}
+
+check_ip_literal() {
+    flagged "$2" && return 0
+    get "$2"
+    [ -n "$GET_VALUE" ] || return 0
+    is_ipv4 "$GET_VALUE" || is_ipv6 "$GET_VALUE" || report_value "$1" "$2"
+}
+
+# check_pinned_image: a version tag or a sha256 digest (rules::image_pin_problem).
+check_pinned_image() {
+    flagged "$2" && return 0
+    get "$2"
+    case $GET_VALUE in '' | *@sha256:*) return 0 ;; *@@*)
+        report_value "$1" "$2"
+        return 0
+        ;;
+    esac
+    last=${GET_VALUE##*/}
+    case $last in
+        *:*)
+            case ${last#*:} in '' | latest) report_value "$1" "$2" ;; esac
+            ;;
+        *) report_value "$1" "$2" ;;
+    esac
+}
+
+check_absolute_path() {
+    flagged "$2" && return 0
+    get "$2"
+    case $GET_VALUE in '' | /*) ;; *) report_value "$1" "$2" ;; esac
+}
+
+# check_not_empty: set, but to the empty string.
+check_not_empty() {
+    flagged "$2" && return 0
+    get "$2"
+    if [ -n "$GET_SET" ] && [ -z "$GET_VALUE" ]; then
+        report_value "$1" "$2"
+    fi
+}
+
+check_no_prefix() { # RULE VAR PREFIX...
+    flagged "$2" && return 0
+    get "$2"
+    [ -n "$GET_VALUE" ] || return 0
+    rule=$1 var=$2
+    shift 2
+    for prefix in "$@"; do
+        case $GET_VALUE in "$prefix"*) return 0 ;; esac
+    done
+    report_value "$rule" "$var"
 }
 
 check_url() {
@@ -628,9 +767,19 @@ assign() {
         *" $KEY "*) report duplicate-key "$KEY" "$lineno" ;;
         *)
             SEEN="$SEEN$KEY "
+            renamed_to "$KEY"
             case $KEY in
                 *[a-z]*) report key-case "$KEY" "$lineno" ;;
-                *) is_known "$KEY" || report unknown-key "$KEY" "$lineno" ;;
+                *)
+                    if is_forbidden_key "$KEY"; then
+                        report forbidden-key "$KEY" "$lineno"
+                    elif [ -n "$RENAMED_TO" ]; then
+                        rule_info renamed-key
+                        report renamed-key "$KEY" "$lineno" "$R_MSG; its name is now $RENAMED_TO"
+                    else
+                        is_known "$KEY" || report unknown-key "$KEY" "$lineno"
+                    fi
+                    ;;
             esac
             ;;
     esac
