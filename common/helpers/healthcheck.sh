@@ -5,8 +5,11 @@
 #
 # Default URL: http://HOST:PORT/home/healthcheck where PORT is $APP_PORT
 # (default @@HTTP_PORT@@) and HOST is $APP_BIND_IP, or 127.0.0.1 when that is
-# unset or a wildcard address. For the Docker package run it on the host
-# (APP_BIND_IP/APP_PORT are the published address) or pass --url.
+# unset or a wildcard address. In the native package, when neither is set in
+# the environment, both come from the package's .env (checked and read by
+# helpers/validate-env.sh --print-env, never executed). For the Docker package
+# run it on the host (APP_BIND_IP/APP_PORT are the published address) or pass
+# --url.
 # Uses curl when installed, otherwise wget (busybox wget works).
 
 set -u
@@ -39,7 +42,7 @@ while [ $# -gt 0 ]; do
             shift
             ;;
         -h | --help)
-            sed -n '2,10s/^# \{0,1\}//p' "$0"
+            sed -n '2,13s/^# \{0,1\}//p' "$0"
             exit 0
             ;;
         *)
@@ -55,6 +58,23 @@ case $TIMEOUT in
         exit 2
         ;;
 esac
+
+# Native package (run-native.sh beside helpers/): the address the server was
+# started with is in .env when the caller's environment has none.
+here=$(cd "$(dirname "$0")" && pwd -P)
+if [ -z "$URL" ] && [ -z "${APP_BIND_IP+1}${APP_PORT+1}" ] &&
+    [ -f "$here/../run-native.sh" ] && [ -r "$here/../.env" ]; then
+    if values=$(sh "$here/validate-env.sh" --env-file "$here/../.env" --print-env --quiet 2>/dev/null); then
+        while IFS= read -r line; do
+            case $line in
+                APP_BIND_IP=*) APP_BIND_IP=${line#*=} ;;
+                APP_PORT=*) APP_PORT=${line#*=} ;;
+            esac
+        done <<EOF
+$values
+EOF
+    fi
+fi
 
 if [ -z "$URL" ]; then
     host=${APP_BIND_IP:-127.0.0.1}

@@ -46,6 +46,7 @@ STRICT=0
 QUIET=0
 ENV_FILE=
 HAVE_FILE=0
+PRINT_ENV=0
 ORIGIN=environment
 FLAGGED=' '
 SEEN=' '
@@ -101,9 +102,12 @@ done
 
 usage() {
     cat <<'EOF'
-Usage: validate-env.sh [--env-file FILE] [--strict] [--quiet]
+Usage: validate-env.sh [--env-file FILE [--print-env]] [--strict] [--quiet]
 
 Without --env-file the current process environment is checked.
+--print-env: when FILE passes, print NAME=VALUE on stdout for each known name
+it sets, valued as docker compose and systemd read it (for run-native.sh; the
+file is never executed). Nothing is printed on stdout when it fails.
 Prints "ERROR <rule> <where> <VAR>: ..." / "WARN ..." lines on stderr.
 Exit status: 0 ok, 1 errors (or warnings with --strict), 2 usage error.
 EOF
@@ -1720,6 +1724,10 @@ while [ $# -gt 0 ]; do
             QUIET=1
             shift
             ;;
+        --print-env)
+            PRINT_ENV=1
+            shift
+            ;;
         -h | --help)
             usage
             exit 0
@@ -1731,6 +1739,11 @@ while [ $# -gt 0 ]; do
             ;;
     esac
 done
+
+if [ "$PRINT_ENV" -eq 1 ] && [ "$HAVE_FILE" -eq 0 ]; then
+    echo "$PROG: --print-env needs --env-file FILE" >&2
+    exit 2
+fi
 
 if [ "$HAVE_FILE" -eq 1 ]; then
     ORIGIN=$ENV_FILE
@@ -1767,6 +1780,18 @@ if [ "$ERRORS" -gt 0 ] || { [ "$STRICT" -eq 1 ] && [ "$WARNINGS" -gt 0 ]; }; the
         printf '%s: FAILED (%s): %s error(s), %s warning(s)\n' \
             "$PROG" "$ORIGIN" "$ERRORS" "$WARNINGS" >&2
     exit 1
+fi
+if [ "$PRINT_ENV" -eq 1 ]; then
+    # stdout carries only the assignments.
+    [ "$QUIET" -eq 1 ] ||
+        printf '%s: OK (%s): %s error(s), %s warning(s)\n' "$PROG" "$ORIGIN" "$ERRORS" "$WARNINGS" >&2
+    for name in $KNOWN_VARS; do
+        line_of "$name"
+        [ -n "$LINE_VALUE" ] || continue
+        get "$name"
+        printf '%s=%s\n' "$name" "$GET_VALUE"
+    done
+    exit 0
 fi
 [ "$QUIET" -eq 1 ] ||
     printf '%s: OK (%s): %s error(s), %s warning(s)\n' "$PROG" "$ORIGIN" "$ERRORS" "$WARNINGS"

@@ -1,15 +1,15 @@
 //! Command-line parsing: turns argv into a [`Command`] without touching sockets or signals,
 //! so every accepted and rejected form is unit-tested here.
 
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 
 /// Name used as the prefix of every diagnostic line, so log readers can tell the stand-in's
 /// messages apart from those of the real FrankenPHP binary.
 pub const PROGRAM: &str = "orangescrum-sample";
 
-/// Where `php-server` listens when no `-l`/`--listen` is given.
-pub const DEFAULT_LISTEN: SocketAddr =
-    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 1), 8080));
+/// Where `php-server` listens without a Caddyfile and without `-l`: FrankenPHP v1.12.1
+/// `caddy/php-server.go` lines 280-286 (`:80`, every interface).
+pub const DEFAULT_LISTEN: &str = ":80";
 
 /// What the process was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,24 +18,38 @@ pub enum Command {
     Help,
     /// `version`, `--version`, `-v`.
     Version,
+    /// `php-server [flags]`.
+    Server(ServerOptions),
+    /// `php-cli ARGS...`: everything after `php-cli`, unparsed (upstream disables flag
+    /// parsing for it: `caddy/php-cli.go` line 22).
+    PhpCli(Vec<String>),
+}
+
+/// Options of the `php-server` subcommand, as given (checked only when used: an embedded
+/// `Caddyfile` makes FrankenPHP ignore `--listen`, `--root` and `--domain`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerOptions {
+    pub listen: Option<String>,
+    pub root: Option<String>,
+    pub domain: Option<String>,
+    /// Arguments the real FrankenPHP understands (e.g. `--worker`, `--debug`) but the
+    /// stand-in does not model, or does not know; kept so `main` can warn about them.
+    pub ignored: Vec<String>,
+}
+
+/// What `php-cli` does when no PHP is available: the built-in stand-ins of before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Builtin {
     /// `php-cli -v` / `php-cli --version`.
     PhpVersion,
-    /// `php-server [-l ADDR]`.
-    Server(ServerOptions),
     /// `php-cli bin/cake.php queue worker [options]`.
     QueueWorker {
         /// Worker options (e.g. `--max-runtime=3600`) that the stand-in accepts but ignores.
         ignored: Vec<String>,
     },
-}
-
-/// Options of the `php-server` subcommand.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerOptions {
-    pub listen: SocketAddr,
-    /// Arguments the real FrankenPHP understands (e.g. `--root public/`) but the stand-in
-    /// does not; kept so `main` can warn about them instead of failing.
-    pub ignored: Vec<String>,
+    /// `php-cli bin/cake.php recurring_task`: logs a start and an end line (with the pid),
+    /// `RECURRING_TASK_SECONDS` apart, so schedulers can be tested for overlap without PHP.
+    RecurringTask,
 }
 
 /// Why argv could not be turned into a [`Command`]; both cases exit with status 2.
@@ -56,60 +70,73 @@ pub fn parse_args(args: &[String]) -> Result<Command, ParseError> {
         "help" | "--help" | "-h" => Ok(Command::Help),
         "version" | "--version" | "-v" => Ok(Command::Version),
         "php-server" => parse_php_server(rest),
-        "php-cli" => parse_php_cli(rest),
+        "php-cli" => Ok(Command::PhpCli(rest.to_vec())),
         other => Err(ParseError::Usage(format!("unknown command '{other}'"))),
     }
 }
 
 fn parse_php_server(args: &[String]) -> Result<Command, ParseError> {
-    let mut listen = DEFAULT_LISTEN;
-    let mut ignored = Vec::new();
+    let mut options = ServerOptions::default();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
-        let value = match arg.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-l" | "--listen" => Some(
-                iter.next()
-                    .ok_or_else(|| {
-                        ParseError::Usage(format!("php-server: {arg} needs an address"))
-                    })?
-                    .as_str(),
-            ),
-            other => other.strip_prefix("--listen="),
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (arg.as_str(), None),
         };
-        match value {
-            // The last occurrence wins, as with most CLI parsers (lets a wrapper override).
-            Some(value) => listen = parse_listen_addr(value).map_err(ParseError::Usage)?,
-            // php-server takes no positional arguments, so anything else is either an
-            // unsupported flag or that flag's value; both are ignored (with a warning).
-            None => ignored.push(arg.clone()),
+        let mut value = |name: &str| -> Result<String, ParseError> {
+            match &inline {
+                Some(v) => Ok(v.clone()),
+                None => iter
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| ParseError::Usage(format!("php-server: {name} needs a value"))),
+            }
+        };
+        // The last occurrence wins, as with pflag (lets a wrapper override).
+        match flag {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-l" | "--listen" => options.listen = Some(value(flag)?),
+            "-r" | "--root" => options.root = Some(value(flag)?),
+            "-d" | "--domain" => options.domain = Some(value(flag)?),
+            "-w" | "--worker" => {
+                let v = value(flag)?;
+                options.ignored.extend([flag.to_string(), v]);
+            }
+            // Boolean flags of upstream, and unknown ones: not modelled. An unknown flag's
+            // value (if any) lands here too and is ignored the same way.
+            _ => options.ignored.push(arg.clone()),
         }
     }
-    Ok(Command::Server(ServerOptions { listen, ignored }))
+    Ok(Command::Server(options))
 }
 
-fn parse_php_cli(args: &[String]) -> Result<Command, ParseError> {
+/// The built-in behaviour for `php-cli ARGS` when there is no PHP to run them.
+pub fn builtin_cli(args: &[String]) -> Result<Builtin, String> {
     match args {
-        [flag] if flag == "-v" || flag == "--version" => Ok(Command::PhpVersion),
+        [flag] if flag == "-v" || flag == "--version" => Ok(Builtin::PhpVersion),
         [script, queue, worker, options @ ..]
             if is_cake_script(script)
                 && queue == "queue"
                 && worker == "worker"
-                && options.iter().all(|o| o.starts_with('-')) =>
+                && options.iter().all(|o| o.starts_with('-') || o.parse::<f64>().is_ok()) =>
         {
-            Ok(Command::QueueWorker {
+            Ok(Builtin::QueueWorker {
                 ignored: options.to_vec(),
             })
         }
-        [] => Err(ParseError::Usage(
-            "php-cli: missing script (supported: 'php-cli bin/cake.php queue worker', 'php-cli -v')"
+        [script, task] if is_cake_script(script) && task == "recurring_task" => {
+            Ok(Builtin::RecurringTask)
+        }
+        [] => Err(
+            "php-cli: missing script (without PHP the stand-in runs only 'php-cli bin/cake.php queue worker', 'bin/cake.php recurring_task' and 'php-cli -v')"
                 .to_string(),
-        )),
-        _ => Err(ParseError::Usage(format!(
-            "php-cli: unsupported command 'php-cli {}' (the stand-in only runs \
-             'bin/cake.php queue worker' and '-v'/'--version')",
+        ),
+        _ => Err(format!(
+            "php-cli: unsupported command 'php-cli {}' (no PHP to run it: install php or set \
+             ORANGESCRUM_SAMPLE_PHP; without PHP the stand-in only runs \
+             'bin/cake.php queue worker', 'bin/cake.php recurring_task' and '-v'/'--version')",
             args.join(" ")
-        ))),
+        )),
     }
 }
 
@@ -176,14 +203,27 @@ pub fn usage() -> String {
     format!(
         "{version}
 
+The binary embeds a PHP app (extracted to $TMPDIR/frankenphp_<checksum>, as FrankenPHP does)
+and runs it with the PHP named by ORANGESCRUM_SAMPLE_PHP (a path, or 'none' for the built-in
+behaviour), else the php on PATH.
+
 Usage:
-  {PROGRAM} php-server [-l ADDR | --listen ADDR | --listen=ADDR]
-      Serve HTTP on ADDR (IP:PORT or :PORT for all interfaces; default {DEFAULT_LISTEN}).
-      GET /home/healthcheck -> 200 {{\"status\":\"ok\"}}; GET / -> an info page.
-      Other FrankenPHP flags (e.g. --root DIR) are accepted and ignored with a warning.
-  {PROGRAM} php-cli bin/cake.php queue worker
-      Run a queue worker stand-in that logs a heartbeat every QUEUE_HEARTBEAT_SECS
+  {PROGRAM} php-server [-l ADDR] [-r DIR] [--domain NAME]
+      Serve HTTP from the embedded app. When the app has a Caddyfile, its site address,
+      bind, root and header rules apply and -l/-r/--domain are ignored (as FrankenPHP);
+      otherwise listen on ADDR (IP:PORT or :PORT; default {DEFAULT_LISTEN}) and serve DIR
+      (default public/). With PHP, requests that are not static files run the front
+      controller; without PHP: GET /home/healthcheck -> 200 {{\"status\":\"ok\"}}, GET / -> an
+      info page. Other FrankenPHP flags (e.g. --worker) are accepted and ignored.
+  {PROGRAM} php-cli SCRIPT [ARGS...]
+      Run SCRIPT with PHP; a SCRIPT that does not exist relative to the current folder is
+      taken inside the embedded app. Without PHP only these work:
+  {PROGRAM} php-cli bin/cake.php queue worker [options]
+      A queue worker stand-in that logs a heartbeat every WORKER_SLEEP
       seconds (environment variable, default 30).
+  {PROGRAM} php-cli bin/cake.php recurring_task
+      A recurring task stand-in: logs its start and end (with its pid),
+      RECURRING_TASK_SECONDS apart (default 0); does no work.
   {PROGRAM} php-cli -v | --version
       Say what the real binary would print.
   {PROGRAM} version | --version | -v
@@ -240,48 +280,49 @@ mod tests {
     }
 
     #[test]
-    fn php_server_default_and_listen_forms() {
-        assert_eq!(server(&["php-server"]).listen, DEFAULT_LISTEN);
-        let want: SocketAddr = "127.0.0.1:18080".parse().unwrap();
+    fn php_server_flag_forms() {
+        assert_eq!(server(&["php-server"]), ServerOptions::default());
+        for form in [
+            &["php-server", "-l", "127.0.0.1:18080"][..],
+            &["php-server", "--listen", "127.0.0.1:18080"],
+            &["php-server", "--listen=127.0.0.1:18080"],
+            &["php-server", "-l", ":1", "-l", "127.0.0.1:18080"],
+        ] {
+            assert_eq!(
+                server(form).listen.as_deref(),
+                Some("127.0.0.1:18080"),
+                "{form:?}"
+            );
+        }
+        let o = server(&["php-server", "-r", "webroot", "--domain=example.com"]);
+        assert_eq!(o.root.as_deref(), Some("webroot"));
+        assert_eq!(o.domain.as_deref(), Some("example.com"));
         assert_eq!(
-            server(&["php-server", "-l", "127.0.0.1:18080"]).listen,
-            want
-        );
-        assert_eq!(
-            server(&["php-server", "--listen", "127.0.0.1:18080"]).listen,
-            want
-        );
-        assert_eq!(
-            server(&["php-server", "--listen=127.0.0.1:18080"]).listen,
-            want
-        );
-        // Last one wins.
-        assert_eq!(
-            server(&["php-server", "-l", ":1", "-l", "127.0.0.1:18080"]).listen,
-            want
+            server(&["php-server", "--root=x"]).root.as_deref(),
+            Some("x")
         );
     }
 
     #[test]
-    fn php_server_ignores_unknown_flags_and_their_values() {
-        let options = server(&["php-server", "--root", "public/", "-l", ":80", "--debug"]);
-        assert_eq!(options.listen, "0.0.0.0:80".parse().unwrap());
-        assert_eq!(options.ignored, args(&["--root", "public/", "--debug"]));
+    fn php_server_ignores_unmodelled_flags() {
+        let options = server(&["php-server", "--worker", "w.php,2", "-l", ":80", "--debug"]);
+        assert_eq!(options.listen.as_deref(), Some(":80"));
+        assert_eq!(options.ignored, args(&["--worker", "w.php,2", "--debug"]));
         assert!(server(&["php-server", "-l", ":80"]).ignored.is_empty());
     }
 
     #[test]
-    fn php_server_listen_errors() {
+    fn php_server_missing_values() {
         for bad in [
             &["php-server", "-l"][..],
             &["php-server", "--listen"],
-            &["php-server", "-l", "example.com:80"],
-            &["php-server", "--listen=8080"],
+            &["php-server", "-r"],
+            &["php-server", "--domain"],
         ] {
-            assert!(
-                matches!(parse_args(&args(bad)), Err(ParseError::Usage(_))),
-                "{bad:?}"
-            );
+            match parse_args(&args(bad)) {
+                Err(ParseError::Usage(m)) => assert!(m.contains("needs a value"), "{m}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
         }
     }
 
@@ -290,6 +331,7 @@ mod tests {
         let ok = |t: &str| parse_listen_addr(t).unwrap().to_string();
         assert_eq!(ok("127.0.0.1:8080"), "127.0.0.1:8080");
         assert_eq!(ok(":9000"), "0.0.0.0:9000");
+        assert_eq!(ok(DEFAULT_LISTEN), "0.0.0.0:80");
         assert_eq!(ok("0.0.0.0:0"), "0.0.0.0:0");
         assert_eq!(ok("localhost:80"), "127.0.0.1:80");
         assert_eq!(ok("[::1]:8080"), "[::1]:8080");
@@ -314,46 +356,65 @@ mod tests {
     }
 
     #[test]
-    fn php_cli_forms() {
+    fn php_cli_takes_everything_after_it() {
         assert_eq!(
-            parse_args(&args(&["php-cli", "bin/cake.php", "queue", "worker"])),
-            Ok(Command::QueueWorker { ignored: vec![] })
+            parse_args(&args(&["php-cli", "bin/cake.php", "migrations", "migrate"])),
+            Ok(Command::PhpCli(args(&[
+                "bin/cake.php",
+                "migrations",
+                "migrate"
+            ])))
         );
         assert_eq!(
-            parse_args(&args(&[
-                "php-cli",
-                "/opt/app/bin/cake.php",
-                "queue",
-                "worker",
-                "--max-runtime=60"
-            ])),
-            Ok(Command::QueueWorker {
-                ignored: args(&["--max-runtime=60"])
-            })
+            parse_args(&args(&["php-cli", "-r", "echo 1;"])),
+            Ok(Command::PhpCli(args(&["-r", "echo 1;"])))
         );
-        for v in ["-v", "--version"] {
-            assert_eq!(parse_args(&args(&["php-cli", v])), Ok(Command::PhpVersion));
-        }
     }
 
     #[test]
-    fn php_cli_unsupported_names_the_command() {
+    fn builtin_cli_forms() {
+        assert_eq!(
+            builtin_cli(&args(&["bin/cake.php", "queue", "worker"])),
+            Ok(Builtin::QueueWorker { ignored: vec![] })
+        );
+        assert_eq!(
+            builtin_cli(&args(&[
+                "/opt/app/bin/cake.php",
+                "queue",
+                "worker",
+                "--max-runtime",
+                "60",
+                "--verbose"
+            ])),
+            Ok(Builtin::QueueWorker {
+                ignored: args(&["--max-runtime", "60", "--verbose"])
+            })
+        );
+        for v in ["-v", "--version"] {
+            assert_eq!(builtin_cli(&args(&[v])), Ok(Builtin::PhpVersion));
+        }
+        assert_eq!(
+            builtin_cli(&args(&["bin/cake.php", "recurring_task"])),
+            Ok(Builtin::RecurringTask)
+        );
+    }
+
+    #[test]
+    fn builtin_cli_unsupported_names_the_command() {
         for (bad, needle) in [
-            (&["php-cli"][..], "missing script"),
+            (&[][..], "missing script"),
             (
-                &["php-cli", "bin/cake.php", "migrations", "migrate"],
+                &["bin/cake.php", "migrations", "migrate"],
                 "migrations migrate",
             ),
-            (&["php-cli", "bin/cake.php", "queue"], "bin/cake.php queue"),
-            (
-                &["php-cli", "bin/cake.php", "queue", "worker", "extra"],
-                "extra",
-            ),
-            (&["php-cli", "other.php", "queue", "worker"], "other.php"),
-            (&["php-cli", "-v", "x"], "-v x"),
+            (&["bin/cake.php", "queue"], "bin/cake.php queue"),
+            (&["bin/cake.php", "queue", "worker", "extra"], "extra"),
+            (&["other.php", "queue", "worker"], "other.php"),
+            (&["-v", "x"], "-v x"),
+            (&["bin/cake.php", "recurring_task", "x"], "recurring_task x"),
         ] {
-            match parse_args(&args(bad)) {
-                Err(ParseError::Usage(m)) => assert!(m.contains(needle), "{bad:?}: {m}"),
+            match builtin_cli(&args(bad)) {
+                Err(m) => assert!(m.contains(needle), "{bad:?}: {m}"),
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
@@ -371,9 +432,10 @@ mod tests {
         let u = usage();
         for needle in [
             "php-server",
-            "--listen=ADDR",
+            "Caddyfile",
+            "ORANGESCRUM_SAMPLE_PHP",
             "php-cli bin/cake.php queue worker",
-            "QUEUE_HEARTBEAT_SECS",
+            "WORKER_SLEEP",
             "version",
             "--help",
             "SIGTERM",

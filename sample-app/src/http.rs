@@ -16,6 +16,8 @@ pub struct RequestLine<'a> {
     pub method: &'a str,
     /// Path without the query string.
     pub path: &'a str,
+    /// The request target as sent (path and query).
+    pub target: &'a str,
 }
 
 /// A complete response; `head_only` is set for HEAD so the body is not sent while
@@ -23,22 +25,33 @@ pub struct RequestLine<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
-    pub content_type: &'static str,
-    pub body: String,
+    /// Header fields other than Content-Length and Connection, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
     pub head_only: bool,
 }
 
 impl Response {
-    fn new(status: u16, content_type: &'static str, body: impl Into<String>) -> Self {
+    pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        let mut headers = vec![
+            (
+                "Server".to_string(),
+                format!("{PROGRAM}/{}", env!("CARGO_PKG_VERSION")),
+            ),
+            ("Content-Type".to_string(), content_type.to_string()),
+        ];
+        if status == 405 {
+            headers.push(("Allow".to_string(), "GET, HEAD".to_string()));
+        }
         Response {
             status,
-            content_type,
+            headers,
             body: body.into(),
             head_only: false,
         }
     }
 
-    fn text(status: u16) -> Self {
+    pub fn text(status: u16) -> Self {
         Response::new(
             status,
             "text/plain; charset=utf-8",
@@ -46,25 +59,32 @@ impl Response {
         )
     }
 
+    /// The value of the first header field called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The bytes to put on the wire. Every response closes the connection: the stand-in
     /// serves one request per connection, which keeps the thread handling it short-lived.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = format!(
-            "HTTP/1.1 {} {}\r\nServer: {PROGRAM}/{}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
-            self.status,
-            reason(self.status),
-            env!("CARGO_PKG_VERSION"),
-            self.content_type,
-            self.body.len()
-        );
-        if self.status == 405 {
-            out.push_str("Allow: GET, HEAD\r\n");
+        let mut out = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
+        for (name, value) in &self.headers {
+            out.push_str(&format!("{name}: {value}\r\n"));
         }
-        // Health answers must never be served from a cache by a proxy in front of the app.
-        out.push_str("Cache-Control: no-store\r\nConnection: close\r\n\r\n");
+        if self.header("Cache-Control").is_none() {
+            // Health answers must never be served from a cache by a proxy in front of the app.
+            out.push_str("Cache-Control: no-store\r\n");
+        }
+        out.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.body.len()
+        ));
         let mut bytes = out.into_bytes();
         if !self.head_only {
-            bytes.extend_from_slice(self.body.as_bytes());
+            bytes.extend_from_slice(&self.body);
         }
         bytes
     }
@@ -74,6 +94,17 @@ impl Response {
 pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        308 => "Permanent Redirect",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        504 => "Gateway Timeout",
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
@@ -136,7 +167,31 @@ pub fn parse_request_line(head: &[u8]) -> Result<RequestLine<'_>, u16> {
         _ => return Err(400),
     }
     let path = target.split_once('?').map_or(target, |(path, _)| path);
-    Ok(RequestLine { method, path })
+    Ok(RequestLine {
+        method,
+        path,
+        target,
+    })
+}
+
+/// The header fields of a request head (after the request line), names as sent. Lines
+/// without a colon are skipped; obsolete line folding is not supported.
+pub fn parse_headers(head: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(head);
+    text.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .skip_while(|l| l.is_empty())
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            let name = name.trim();
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                return None;
+            }
+            Some((name.to_string(), value.trim().to_string()))
+        })
+        .collect()
 }
 
 /// RFC 9110 `tchar`: the characters allowed in a method name.
@@ -160,7 +215,8 @@ pub fn route(request: &RequestLine<'_>) -> Response {
     response
 }
 
-/// Answers a complete (or truncated-by-EOF) request head.
+/// Answers a complete (or truncated-by-EOF) request head with the built-in routes.
+#[cfg(test)]
 pub fn respond(head: &[u8]) -> Response {
     match parse_request_line(head) {
         Ok(request) => route(&request),
@@ -197,8 +253,8 @@ mod tests {
     fn healthcheck_get_and_head() {
         let get = respond(b"GET /home/healthcheck HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_eq!(get.status, 200);
-        assert_eq!(get.content_type, "application/json");
-        assert_eq!(get.body, r#"{"status":"ok"}"#);
+        assert_eq!(get.header("content-type"), Some("application/json"));
+        assert_eq!(get.body, br#"{"status":"ok"}"#);
         let wire = String::from_utf8(get.to_bytes()).unwrap();
         assert!(wire.starts_with("HTTP/1.1 200 OK\r\n"), "{wire}");
         assert!(wire.contains("Content-Length: 15\r\n"), "{wire}");
@@ -227,9 +283,10 @@ mod tests {
     fn index_page_says_it_is_the_stand_in() {
         let r = respond(b"GET / HTTP/1.0\r\n\r\n");
         assert_eq!(r.status, 200);
-        assert!(r.content_type.starts_with("text/html"));
-        assert!(r.body.contains("stand-in"));
-        assert!(r.body.contains(HEALTHCHECK_PATH));
+        assert!(r.header("Content-Type").unwrap().starts_with("text/html"));
+        let body = String::from_utf8(r.body).unwrap();
+        assert!(body.contains("stand-in"));
+        assert!(body.contains(HEALTHCHECK_PATH));
     }
 
     #[test]
@@ -283,6 +340,20 @@ mod tests {
         assert_eq!(status_of("GET /home/healthcheck HTTP/1.1\n\n"), 200);
         // A request line without its terminator (client closed early) is still answered.
         assert_eq!(status_of("GET /home/healthcheck HTTP/1.1"), 200);
+    }
+
+    #[test]
+    fn header_fields_are_parsed() {
+        let h = parse_headers(
+            b"\r\nGET / HTTP/1.1\r\nHost: a:1\r\nX-Forwarded-Proto:  https \r\nbad line\r\n\r\nBody: no",
+        );
+        assert_eq!(
+            h,
+            vec![
+                ("Host".to_string(), "a:1".to_string()),
+                ("X-Forwarded-Proto".to_string(), "https".to_string())
+            ]
+        );
     }
 
     #[test]

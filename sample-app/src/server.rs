@@ -32,9 +32,12 @@ const MAX_CONNECTIONS: usize = 64;
 /// How long shutdown waits for in-flight requests before exiting anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(50);
 
+/// Answers one request: (request head, local address, peer address) -> response.
+pub type Handler = dyn Fn(&[u8], SocketAddr, SocketAddr) -> http::Response + Send + Sync;
+
 /// Binds `addr` and serves until SIGTERM or SIGINT. Exit code 1 if the address cannot be
 /// bound, 0 after a signal.
-pub fn run(addr: SocketAddr) -> ExitCode {
+pub fn run(addr: SocketAddr, handler: Arc<Handler>) -> ExitCode {
     signals::install();
     let listener = match TcpListener::bind(addr) {
         Ok(listener) => listener,
@@ -54,7 +57,7 @@ pub fn run(addr: SocketAddr) -> ExitCode {
     let active = Arc::new(AtomicUsize::new(0));
     while !signals::shutdown_requested() {
         match listener.accept() {
-            Ok((stream, peer)) => dispatch(stream, peer, &active),
+            Ok((stream, peer)) => dispatch(stream, peer, &active, &handler),
             Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(POLL),
             Err(e) if is_transient_accept_error(&e) => {}
             Err(e) => {
@@ -92,7 +95,12 @@ impl Drop for ActiveGuard {
     }
 }
 
-fn dispatch(stream: TcpStream, peer: SocketAddr, active: &Arc<AtomicUsize>) {
+fn dispatch(
+    stream: TcpStream,
+    peer: SocketAddr,
+    active: &Arc<AtomicUsize>,
+    handler: &Arc<Handler>,
+) {
     if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
         active.fetch_sub(1, Ordering::SeqCst);
         // Answered on the accept thread: a short write into an empty socket buffer does not
@@ -102,11 +110,12 @@ fn dispatch(stream: TcpStream, peer: SocketAddr, active: &Arc<AtomicUsize>) {
         return;
     }
     let guard = ActiveGuard(Arc::clone(active));
+    let handler = Arc::clone(handler);
     let spawned = thread::Builder::new()
         .name(format!("conn {peer}"))
         .spawn(move || {
             let _guard = guard;
-            if let Err(e) = handle(&stream) {
+            if let Err(e) = handle(&stream, peer, &*handler) {
                 // Client-side trouble (reset, timeout while writing) is routine for a server;
                 // one line helps when debugging a probe without flooding the log.
                 eprintln!("{PROGRAM}: connection from {peer}: {e}");
@@ -126,10 +135,11 @@ fn prepare(stream: &TcpStream) -> io::Result<()> {
     stream.set_read_timeout(Some(REQUEST_DEADLINE))
 }
 
-fn handle(stream: &TcpStream) -> io::Result<()> {
+fn handle(stream: &TcpStream, peer: SocketAddr, handler: &Handler) -> io::Result<()> {
     prepare(stream)?;
+    let local = stream.local_addr()?;
     let response = match read_head(stream)? {
-        Head::Complete(head) => http::respond(&head),
+        Head::Complete(head) => handler(&head, local, peer),
         // The client went away without sending anything (e.g. a TCP port probe).
         Head::Empty => return Ok(()),
         Head::TimedOut => http::error_response(408),

@@ -9,7 +9,7 @@ use crate::cli::PROGRAM;
 use crate::signals;
 
 /// Environment variable holding the heartbeat period in whole seconds.
-pub const HEARTBEAT_ENV: &str = "QUEUE_HEARTBEAT_SECS";
+pub const HEARTBEAT_ENV: &str = "WORKER_SLEEP";
 const DEFAULT_HEARTBEAT_SECS: u64 = 30;
 
 /// How often the shutdown flag is checked: short so `docker stop` / `systemctl stop` return
@@ -69,9 +69,59 @@ pub fn run() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Environment variable: how long the recurring-task stand-in takes, in whole seconds.
+pub const RECURRING_ENV: &str = "RECURRING_TASK_SECONDS";
+
+/// Reads [`RECURRING_ENV`]: 0..=3600 seconds, default 0; anything else is an error.
+pub fn recurring_duration(value: Option<&str>) -> Result<Duration, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(Duration::ZERO),
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(secs @ 0..=3600) => Ok(Duration::from_secs(secs)),
+            _ => Err(format!(
+                "{RECURRING_ENV}='{raw}' is not a number of seconds from 0 to 3600"
+            )),
+        },
+    }
+}
+
+/// `php-cli bin/cake.php recurring_task` without PHP: a start line and an end line with the
+/// pid, so a scheduler's "never two at once" can be checked from its log. SIGTERM ends it
+/// early with exit 0, like the worker.
+pub fn recurring_task() -> ExitCode {
+    signals::install();
+    let duration = match recurring_duration(std::env::var(RECURRING_ENV).ok().as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{PROGRAM}: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let pid = std::process::id();
+    eprintln!(
+        "{PROGRAM}: recurring_task started (pid {pid}); stand-in without PHP, no work is done"
+    );
+    let end = Instant::now() + duration;
+    while Instant::now() < end && !signals::shutdown_requested() {
+        thread::sleep(POLL.min(end.saturating_duration_since(Instant::now())));
+    }
+    eprintln!("{PROGRAM}: recurring_task finished (pid {pid})");
+    ExitCode::SUCCESS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recurring_duration_values() {
+        assert_eq!(recurring_duration(None), Ok(Duration::ZERO));
+        assert_eq!(recurring_duration(Some(" 3 ")), Ok(Duration::from_secs(3)));
+        for bad in ["-1", "x", "3601", "1.5"] {
+            let e = recurring_duration(Some(bad)).unwrap_err();
+            assert!(e.contains(RECURRING_ENV) && e.contains(bad), "{e}");
+        }
+    }
 
     #[test]
     fn default_when_unset() {

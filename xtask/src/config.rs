@@ -230,7 +230,7 @@ impl Config {
             );
         }
         let image = &self.runtime.base_image;
-        if let Some(problem) = crate::image_ref::image_pin_problem(image) {
+        if let Some(problem) = envcheck::image_ref::image_pin_problem(image) {
             bail!("runtime.base_image = {image:?}: {problem}; pin a version tag or digest (never untagged or :latest)");
         }
         if !(1..=19).contains(&self.dist.zstd_level) {

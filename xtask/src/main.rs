@@ -13,7 +13,6 @@ mod elf;
 mod fanout;
 mod fsx;
 mod hash;
-mod image_ref;
 mod manifest;
 mod oci;
 mod package;

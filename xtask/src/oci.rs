@@ -39,6 +39,8 @@ const MT_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const APP_DIR: &str = "app";
 pub const ENTRYPOINT: &str = "app/entrypoint";
 pub const PHP_INI: &str = "app/php/php.ini";
+/// The one php.ini of the release (the packages ship it as `php/php.ini`).
+pub const PHP_INI_SOURCE: &str = "common/php/php.ini";
 
 /// A file or folder of a layer. Paths are relative to the image root, without a leading `/`.
 #[derive(Debug, Clone, PartialEq)]

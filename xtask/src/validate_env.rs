@@ -5,10 +5,11 @@
 //! fails when the committed script differs from the generator's output, and a differential
 //! test runs both on a corpus of files and compares their verdicts.
 
-mod parse;
-/// Public for [`rules::image_pin_problem`], the one image pinning rule.
-pub(crate) mod rules;
 mod shell;
+
+#[cfg(test)]
+use envcheck::ENV_EXAMPLE;
+pub use envcheck::{known_keys, parse, rules, Finding, Severity};
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -24,34 +25,6 @@ use crate::target::Target;
 
 use parse::{ComposeValue, Entry, FileProblem, Line};
 use rules::{Check, State};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    /// The word that starts a finding's line, in both validators.
-    pub fn label(self) -> &'static str {
-        match self {
-            Severity::Error => "ERROR",
-            Severity::Warning => "WARN",
-        }
-    }
-}
-
-/// One problem: which rule, on which variable and line, what is wrong and how to fix it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Finding {
-    pub rule: &'static str,
-    pub severity: Severity,
-    pub key: Option<String>,
-    pub line: Option<usize>,
-    pub message: String,
-    pub fix: &'static str,
-}
 
 #[derive(clap::Args)]
 pub struct ValidateEnvArgs {
@@ -72,28 +45,6 @@ pub struct ValidateEnvArgs {
     /// Print the generated common/helpers/validate-env.sh instead of checking anything.
     #[arg(long, hide = true)]
     pub print_shell: bool,
-}
-
-/// The `.env.example` the packages ship: the everyday settings.
-const ENV_EXAMPLE: &str = include_str!("../../common/.env.example");
-/// The `.env.full.example` the packages ship: every variable they read.
-const ENV_FULL_EXAMPLE: &str = include_str!("../../common/.env.full.example");
-
-/// The keys the packages know (from common/.env.example, then the ones only
-/// common/.env.full.example has), in file order.
-pub fn known_keys() -> Vec<String> {
-    let mut keys: Vec<String> = Vec::new();
-    for line in ENV_EXAMPLE.lines().chain(ENV_FULL_EXAMPLE.lines()) {
-        if let Some((k, _)) = line.split_once('=') {
-            if parse::valid_key(k.as_bytes())
-                && k.bytes().all(|b| !b.is_ascii_lowercase())
-                && !keys.iter().any(|x| x == k)
-            {
-                keys.push(k.to_string());
-            }
-        }
-    }
-    keys
 }
 
 /// Checks the bytes of an env file; `target` None = both consumers.

@@ -20,8 +20,17 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
         if path.extension().is_none_or(|e| e != "rs") {
             continue;
         }
-        let rel = path.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
-        let top = rel.split('/').next().unwrap().trim_end_matches(".rs").to_string();
+        let rel = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let top = rel
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_string();
         if top == "main" {
             continue;
         }
@@ -136,7 +145,11 @@ fn every_module_is_in_the_code_map() {
         assert!(
             map.contains(&format!("`{file}`")) || map.contains(&format!("`{dir}`")),
             "{m} ({}) is missing from ARCHITECTURE.md's code map",
-            if Path::new(&src).join(format!("{m}.rs")).exists() { file } else { dir }
+            if Path::new(&src).join(format!("{m}.rs")).exists() {
+                file
+            } else {
+                dir
+            }
         );
     }
 }

@@ -381,7 +381,14 @@ fn systemd_defects() {
     let cases: Vec<Case<'_>> = vec![
         (
             "${X:-y} in ExecStart",
-            Box::new(|d| edit(d, unit, "${APP_PORT}", "${APP_PORT:-8080}")),
+            Box::new(|d| {
+                edit(
+                    d,
+                    unit,
+                    "ExecStart=@@PREFIX@@/run-native.sh php-server",
+                    "ExecStart=@@PREFIX@@/run-native.sh php-server ${APP_PORT:-8080}",
+                )
+            }),
             "systemd-shell-syntax",
             format!("{unit}:{exec}"),
         ),
@@ -598,18 +605,14 @@ fn reference_and_environment_defects() {
                 edit(
                     d,
                     "run-native.sh",
-                    "\"${APP_BIND_IP:-127.0.0.1}:${APP_PORT",
-                    "\"${APP_LISTEN_HOST:-127.0.0.1}:${APP_PORT",
+                    "${WORKER_MAX_RUNTIME:-1800}",
+                    "${WORKER_MAX_RUNTIME_SECS:-1800}",
                 )
             }),
             "env-undocumented",
             format!(
                 "run-native.sh:{}",
-                line_of(
-                    "native",
-                    "run-native.sh",
-                    "\"${APP_BIND_IP:-127.0.0.1}:${APP_PORT"
-                )
+                line_of("native", "run-native.sh", "${WORKER_MAX_RUNTIME:-1800}")
             ),
         ),
     ];

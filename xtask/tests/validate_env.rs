@@ -1244,6 +1244,24 @@ fn environment_mode_agrees_with_file_mode() {
         let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         fs::write(dir.path().join(&name), text).unwrap();
         let want = rust(dir.path(), &name, false);
+        // The OCI entrypoint's environment mode (envcheck::check_environment) decides
+        // the same: same rule table, same findings, same verdict.
+        let found = envcheck::check_environment(vars.iter().cloned());
+        let code = i32::from(
+            found
+                .iter()
+                .any(|f| f.severity == envcheck::Severity::Error),
+        );
+        let entry: Findings = found
+            .iter()
+            .map(|f| (f.rule.to_string(), f.key.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            (code, &entry),
+            (want.code, &want.findings),
+            "case {i}: check_environment vs the file mode:\n{}",
+            show(&want)
+        );
         for sh in SHELLS {
             let mut cmd = Command::new("env");
             cmd.arg("-i")
@@ -1631,4 +1649,58 @@ fn validate_env_and_audit_do_not_need_the_release_config() {
     ok(fx.xtask().arg("audit").arg(&native));
     let e = fails(fx.xtask().arg("version"));
     assert!(e.contains("release.toml"), "{e}");
+}
+
+/// `--print-env` (what run-native.sh reads `.env` through): the values exactly as compose
+/// and systemd read them, known names only, and nothing on stdout when the file fails.
+#[test]
+fn print_env_prints_known_names_as_the_readers_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = good();
+    env.extend_from_slice(b"WORKER_SLEEP=7   \nBIN=/tmp/payload\n");
+    fs::write(dir.path().join("ok.env"), &env).unwrap();
+    fs::write(dir.path().join("bad.env"), appended("LD_PRELOAD=/x.so\n")).unwrap();
+    for sh in SHELLS {
+        let run = |name: &str| {
+            Command::new(sh[0])
+                .args(&sh[1..])
+                .arg(script())
+                .args(["--env-file", name, "--print-env"])
+                .current_dir(dir.path())
+                .output()
+                .unwrap()
+        };
+        let out = run("ok.env");
+        assert!(
+            out.status.success(),
+            "{sh:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            stdout.lines().any(|l| l == "WORKER_SLEEP=7"),
+            "{sh:?}: trailing blanks trimmed:\n{stdout}"
+        );
+        assert!(
+            !stdout.contains("BIN="),
+            "{sh:?}: an unknown name is never printed"
+        );
+        assert!(
+            stdout.lines().all(|l| l.contains('=')),
+            "{sh:?}: only assignments on stdout"
+        );
+        let bad = run("bad.env");
+        assert_eq!(bad.status.code(), Some(1), "{sh:?}");
+        assert!(
+            bad.stdout.is_empty(),
+            "{sh:?}: nothing on stdout when the file fails"
+        );
+        let usage = Command::new(sh[0])
+            .args(&sh[1..])
+            .arg(script())
+            .arg("--print-env")
+            .output()
+            .unwrap();
+        assert_eq!(usage.status.code(), Some(2), "{sh:?}");
+    }
 }

@@ -2,7 +2,7 @@
 //! `ENTRYPOINT`, no `ADD` of URLs, a `HEALTHCHECK`. Also the parser the reference check
 //! uses for `COPY`/`ADD` sources, and `.dockerignore` matching.
 
-pub use crate::image_ref::image_pin_problem;
+pub use envcheck::image_ref::image_pin_problem;
 use std::collections::BTreeMap;
 
 use super::{glob_match, AuditFinding, Package};

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Finding, Severity};
+use crate::{Finding, Severity};
 
 /// One check: its stable id (printed, and matched by tests and tooling), severity, what it
 /// checks, when it applies, the problem as printed after the variable name, and the fix.
@@ -585,7 +585,7 @@ fn bracket(pat: &[u8], at: usize, c: u8) -> Option<(bool, usize)> {
 /// Template values are short: longer ones are not matched (which also keeps the shell's
 /// glob matching fast on huge environment values).
 pub fn is_placeholder(v: &str) -> bool {
-    v.len() <= super::parse::MAX_LINE
+    v.len() <= crate::parse::MAX_LINE
         && PLACEHOLDER_GLOBS
             .iter()
             .any(|g| glob(g.as_bytes(), v.as_bytes()))
@@ -803,7 +803,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_keys_known() {
-        let known = super::super::known_keys();
+        let known = crate::known_keys();
         let mut ids = BTreeSet::new();
         for r in RULES {
             assert!(ids.insert(r.id), "duplicate rule id {}", r.id);
@@ -1211,7 +1211,7 @@ mod tests {
         for k in ["LDAP_HOST", "LD", "DB_PATH", "PATHS", "ld_preload"] {
             assert!(!is_forbidden_key(k), "{k}");
         }
-        let known = super::super::known_keys();
+        let known = crate::known_keys();
         for (old, new) in RENAMED {
             assert!(!known.iter().any(|k| k == old), "{old} is still known");
             assert!(known.iter().any(|k| k == new), "{new} is not known");
@@ -1239,7 +1239,7 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        let known = super::super::known_keys();
+        let known = crate::known_keys();
         let s = |k: &str| suggest(k, &known);
         assert_eq!(s("DATABASE__NAME").as_deref(), Some("DB_NAME"));
         assert_eq!(s("db_name").as_deref(), Some("DB_NAME"));
