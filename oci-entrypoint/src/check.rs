@@ -20,7 +20,11 @@ pub fn check(env: &[(String, String)]) -> Vec<Finding> {
     envcheck::check_environment(env.iter().cloned())
         .into_iter()
         .map(|f| {
-            let key = f.key.as_deref().map(|k| format!(" {k}")).unwrap_or_default();
+            let key = f
+                .key
+                .as_deref()
+                .map(|k| format!(" {k}"))
+                .unwrap_or_default();
             Finding {
                 fatal: f.severity == envcheck::Severity::Error,
                 text: format!(
@@ -48,20 +52,38 @@ mod tests {
 
     #[test]
     fn a_placeholder_secret_is_fatal_and_named() {
-        let found = check(&env(&[("SECURITY_SALT", "__CHANGE_THIS_TO_RANDOM_STRING__")]));
-        let fatal: Vec<String> = found.iter().filter(|f| f.fatal).map(|f| f.to_string()).collect();
+        let found = check(&env(&[(
+            "SECURITY_SALT",
+            "__CHANGE_THIS_TO_RANDOM_STRING__",
+        )]));
+        let fatal: Vec<String> = found
+            .iter()
+            .filter(|f| f.fatal)
+            .map(|f| f.to_string())
+            .collect();
         assert!(
-            fatal.iter().any(|t| t.starts_with("ERROR ") && t.contains(" SECURITY_SALT:")),
+            fatal
+                .iter()
+                .any(|t| t.starts_with("ERROR ") && t.contains(" SECURITY_SALT:")),
             "{fatal:?}"
         );
-        assert!(!fatal.iter().any(|t| t.contains("__CHANGE_THIS")), "values are never printed");
+        assert!(
+            !fatal.iter().any(|t| t.contains("__CHANGE_THIS")),
+            "values are never printed"
+        );
     }
 
     #[test]
     fn unknown_variables_of_the_process_are_not_findings() {
-        let found = check(&env(&[("PATH", "/app"), ("HOSTNAME", "abc"), ("HOME", "/tmp")]));
+        let found = check(&env(&[
+            ("PATH", "/app"),
+            ("HOSTNAME", "abc"),
+            ("HOME", "/tmp"),
+        ]));
         assert!(
-            !found.iter().any(|f| f.text.contains(" PATH:") || f.text.contains(" HOSTNAME:")),
+            !found
+                .iter()
+                .any(|f| f.text.contains(" PATH:") || f.text.contains(" HOSTNAME:")),
             "{:?}",
             found.iter().map(|f| f.to_string()).collect::<Vec<_>>()
         );

@@ -459,7 +459,10 @@ fn execute(
                 sums_line(&img.sha256, &name).as_bytes(),
                 0o644,
             )?;
-            note(format!("image: {name} ({} bytes, {})", img.size, img.digest));
+            note(format!(
+                "image: {name} ({} bytes, {})",
+                img.size, img.digest
+            ));
             Ok(ImageEntry {
                 archive: name,
                 size: img.size,
@@ -471,63 +474,64 @@ fn execute(
         };
         let (entries, image) = std::thread::scope(|s| -> Result<_> {
             let image = image.map(|b| s.spawn(move || image_thread(b)));
-        let entries: Vec<TargetEntry> = match &plan.frame {
-            FramePlan::Reuse(path) => {
-                note(format!(
-                    "binary: {} ({} bytes) compressed frame reused from the cache",
-                    binary.path.display(),
-                    binary.size
-                ));
-                // Most recently used frames survive cache pruning.
-                touch(path);
-                // Targets are independent: archive them in parallel.
-                std::thread::scope(|s| {
-                    let handles: Vec<_> = plan
-                        .archives
-                        .iter()
-                        .map(|a| {
-                            s.spawn(move || {
-                                let mut f = File::open(path)
-                                    .with_context(|| format!("cannot open {}", path.display()))?;
-                                one(a, &mut f)
+            let entries: Vec<TargetEntry> = match &plan.frame {
+                FramePlan::Reuse(path) => {
+                    note(format!(
+                        "binary: {} ({} bytes) compressed frame reused from the cache",
+                        binary.path.display(),
+                        binary.size
+                    ));
+                    // Most recently used frames survive cache pruning.
+                    touch(path);
+                    // Targets are independent: archive them in parallel.
+                    std::thread::scope(|s| {
+                        let handles: Vec<_> = plan
+                            .archives
+                            .iter()
+                            .map(|a| {
+                                s.spawn(move || {
+                                    let mut f = File::open(path).with_context(|| {
+                                        format!("cannot open {}", path.display())
+                                    })?;
+                                    one(a, &mut f)
+                                })
                             })
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().expect("archive thread panicked"))
-                        .collect::<Result<_>>()
-                })?
-            }
-            FramePlan::Compress { frames_dir } => {
-                let tmp = frame_tempfile(frames_dir)?;
-                // Unbuffered: zstd hands out large chunks, and a buffer dropped inside the
-                // encoder would swallow a write error.
-                let (tee, readers) = fanout::fan_out(tmp.as_file(), plan.archives.len());
-                let (compressed, entries) = std::thread::scope(|s| {
-                    let compressor = s.spawn(|| compress_frame(tee, binary, params));
-                    let handles: Vec<_> = plan
-                        .archives
-                        .iter()
-                        .zip(readers)
-                        .map(|(a, mut r)| s.spawn(move || one(a, &mut r)))
-                        .collect();
-                    let entries = handles
-                        .into_iter()
-                        .map(|h| h.join().expect("archive thread panicked"))
-                        .collect::<Result<Vec<_>>>();
-                    (
-                        compressor.join().expect("compressor thread panicked"),
-                        entries,
-                    )
-                });
-                // The compressor's error first: an archive cut short by it is only a symptom.
-                compressed?;
-                let entries = entries?;
-                store_frame(tmp, frames_dir, binary, params)?;
-                entries
-            }
-        };
+                            .collect();
+                        handles
+                            .into_iter()
+                            .map(|h| h.join().expect("archive thread panicked"))
+                            .collect::<Result<_>>()
+                    })?
+                }
+                FramePlan::Compress { frames_dir } => {
+                    let tmp = frame_tempfile(frames_dir)?;
+                    // Unbuffered: zstd hands out large chunks, and a buffer dropped inside the
+                    // encoder would swallow a write error.
+                    let (tee, readers) = fanout::fan_out(tmp.as_file(), plan.archives.len());
+                    let (compressed, entries) = std::thread::scope(|s| {
+                        let compressor = s.spawn(|| compress_frame(tee, binary, params));
+                        let handles: Vec<_> = plan
+                            .archives
+                            .iter()
+                            .zip(readers)
+                            .map(|(a, mut r)| s.spawn(move || one(a, &mut r)))
+                            .collect();
+                        let entries = handles
+                            .into_iter()
+                            .map(|h| h.join().expect("archive thread panicked"))
+                            .collect::<Result<Vec<_>>>();
+                        (
+                            compressor.join().expect("compressor thread panicked"),
+                            entries,
+                        )
+                    });
+                    // The compressor's error first: an archive cut short by it is only a symptom.
+                    compressed?;
+                    let entries = entries?;
+                    store_frame(tmp, frames_dir, binary, params)?;
+                    entries
+                }
+            };
             let image = image
                 .map(|h| h.join().expect("image thread panicked"))
                 .transpose()?;
@@ -702,9 +706,9 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
         });
         let image_ok = m.image.as_ref().is_none_or(|i| {
             is_safe_name(&i.arch)
-                && m.targets.iter().all(|t| {
-                    i.archive == image_name(&m.app, &m.version, &t.arch)
-                })
+                && m.targets
+                    .iter()
+                    .all(|t| i.archive == image_name(&m.app, &m.version, &t.arch))
         });
         if !arch_ok || !image_ok {
             bail!(

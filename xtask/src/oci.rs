@@ -45,10 +45,22 @@ pub const PHP_INI_SOURCE: &str = "common/php/php.ini";
 /// A file or folder of a layer. Paths are relative to the image root, without a leading `/`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    Dir { path: String, mode: u32 },
-    Bytes { path: String, mode: u32, data: Vec<u8> },
+    Dir {
+        path: String,
+        mode: u32,
+    },
+    Bytes {
+        path: String,
+        mode: u32,
+        data: Vec<u8>,
+    },
     /// A file read from disk when the layer is written (the big binaries).
-    File { path: String, mode: u32, source: PathBuf, size: u64 },
+    File {
+        path: String,
+        mode: u32,
+        source: PathBuf,
+        size: u64,
+    },
 }
 
 impl Item {
@@ -129,12 +141,32 @@ pub fn plan(i: &ImageInputs) -> ImagePlan {
     );
     let group = format!("root:x:0:\n{}:x:{}:\n", rt.user, rt.gid);
     let mut root = vec![
-        Item::Dir { path: "app".into(), mode: 0o755 },
-        Item::Dir { path: "etc".into(), mode: 0o755 },
-        Item::Bytes { path: "etc/group".into(), mode: 0o644, data: group.into_bytes() },
-        Item::Bytes { path: "etc/passwd".into(), mode: 0o644, data: passwd.into_bytes() },
-        Item::Dir { path: "etc/ssl".into(), mode: 0o755 },
-        Item::Dir { path: "etc/ssl/certs".into(), mode: 0o755 },
+        Item::Dir {
+            path: "app".into(),
+            mode: 0o755,
+        },
+        Item::Dir {
+            path: "etc".into(),
+            mode: 0o755,
+        },
+        Item::Bytes {
+            path: "etc/group".into(),
+            mode: 0o644,
+            data: group.into_bytes(),
+        },
+        Item::Bytes {
+            path: "etc/passwd".into(),
+            mode: 0o644,
+            data: passwd.into_bytes(),
+        },
+        Item::Dir {
+            path: "etc/ssl".into(),
+            mode: 0o755,
+        },
+        Item::Dir {
+            path: "etc/ssl/certs".into(),
+            mode: 0o755,
+        },
         Item::Bytes {
             path: "etc/ssl/certs/ca-certificates.crt".into(),
             mode: 0o644,
@@ -142,11 +174,21 @@ pub fn plan(i: &ImageInputs) -> ImagePlan {
         },
         // The binary unpacks the embedded app under TMPDIR; world-writable and sticky, as
         // on any system. A read-only container mounts a tmpfs over it.
-        Item::Dir { path: "tmp".into(), mode: 0o1777 },
+        Item::Dir {
+            path: "tmp".into(),
+            mode: 0o1777,
+        },
     ];
     if let Some(ini) = &i.php_ini {
-        root.push(Item::Dir { path: "app/php".into(), mode: 0o755 });
-        root.push(Item::Bytes { path: PHP_INI.into(), mode: 0o644, data: ini.clone() });
+        root.push(Item::Dir {
+            path: "app/php".into(),
+            mode: 0o755,
+        });
+        root.push(Item::Bytes {
+            path: PHP_INI.into(),
+            mode: 0o644,
+            data: ini.clone(),
+        });
     }
     root.sort_by(|a, b| a.path().as_bytes().cmp(b.path().as_bytes()));
     let binary_path = format!("{APP_DIR}/{}", cfg.binary.name);
@@ -254,9 +296,21 @@ fn entry_kind(item: &Item) -> (EntryKind, u64) {
         Item::Dir { .. } => (EntryKind::Dir, 0),
         Item::Bytes { data, .. } => {
             let size = data.len() as u64;
-            (EntryKind::File { size, executable: false }, size)
+            (
+                EntryKind::File {
+                    size,
+                    executable: false,
+                },
+                size,
+            )
         }
-        Item::File { size, .. } => (EntryKind::File { size: *size, executable: false }, *size),
+        Item::File { size, .. } => (
+            EntryKind::File {
+                size: *size,
+                executable: false,
+            },
+            *size,
+        ),
     }
 }
 
@@ -277,7 +331,10 @@ fn write_layer(items: &[Item], mtime: u64, w: &mut dyn Write) -> Result<()> {
                 let copied = io::copy(&mut f.take(size), w)
                     .with_context(|| format!("cannot read {}", source.display()))?;
                 if copied != size {
-                    bail!("{} changed size while the image layer {path} was written", source.display());
+                    bail!(
+                        "{} changed size while the image layer {path} was written",
+                        source.display()
+                    );
                 }
             }
         }
@@ -334,7 +391,13 @@ pub fn write_image(plan: &ImagePlan, mtime: u64, dest: &Path) -> Result<WrittenI
         let (_, hex, size) = hw.finish();
         debug_assert_eq!(size, layer_size(items)?);
         diff_ids.push(format!("sha256:{hex}"));
-        blobs.push(Blob { hex, size, media_type: MT_LAYER, data: None, layer: Some(n) });
+        blobs.push(Blob {
+            hex,
+            size,
+            media_type: MT_LAYER,
+            data: None,
+            layer: Some(n),
+        });
     }
     let mut config = plan.config.clone();
     config["rootfs"]["diff_ids"] = json!(diff_ids);
@@ -383,7 +446,14 @@ pub fn write_image(plan: &ImagePlan, mtime: u64, dest: &Path) -> Result<WrittenI
     };
     let small = |w: &mut HashingWriter<BufWriter<File>>, p: &str, data: &[u8]| -> Result<()> {
         let size = data.len() as u64;
-        w.write_all(&header_bytes(p, &EntryKind::File { size, executable: false }, mtime)?)?;
+        w.write_all(&header_bytes(
+            p,
+            &EntryKind::File {
+                size,
+                executable: false,
+            },
+            mtime,
+        )?)?;
         w.write_all(data)?;
         w.write_all(&vec![0u8; padding(size)])?;
         Ok(())
@@ -397,12 +467,21 @@ pub fn write_image(plan: &ImagePlan, mtime: u64, dest: &Path) -> Result<WrittenI
             (Some(data), _) => small(&mut w, &path, data)?,
             (None, Some(n)) => {
                 let size = b.size;
-                w.write_all(&header_bytes(&path, &EntryKind::File { size, executable: false }, mtime)?)?;
+                w.write_all(&header_bytes(
+                    &path,
+                    &EntryKind::File {
+                        size,
+                        executable: false,
+                    },
+                    mtime,
+                )?)?;
                 let mut check = HashingWriter::new(&mut w);
                 write_layer(&plan.layers[n], mtime, &mut check)?;
                 let (_, hex, written) = check.finish();
                 if hex != b.hex || written != size {
-                    bail!("an input of the image changed while it was written (layer {n}); run again");
+                    bail!(
+                        "an input of the image changed while it was written (layer {n}); run again"
+                    );
                 }
                 w.write_all(&vec![0u8; padding(size)])?;
             }
@@ -418,7 +497,11 @@ pub fn write_image(plan: &ImagePlan, mtime: u64, dest: &Path) -> Result<WrittenI
         .map_err(|e| e.into_error())
         .with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
     crate::fsx::set_mode(dest, 0o644)?;
-    Ok(WrittenImage { sha256, size, digest })
+    Ok(WrittenImage {
+        sha256,
+        size,
+        digest,
+    })
 }
 
 /// Reads and checks the pinned CA bundle.
@@ -433,6 +516,122 @@ pub fn read_ca_bundle(root: &Path) -> Result<Vec<u8>> {
         );
     }
     Ok(data)
+}
+
+/// Checks an image archive: every blob's content matches its name, `index.json` points at
+/// the manifest with `digest`, the manifest's config and layers are present with their
+/// sizes, the config's diff IDs are the layers' digests (uncompressed layers), and Docker's
+/// `manifest.json` names the same config and layers. Streams the big blobs once.
+pub fn check_image(path: &Path, digest: &str) -> Result<()> {
+    use std::collections::BTreeMap;
+    const SMALL: u64 = 1 << 20;
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut ar = tar::Archive::new(io::BufReader::new(file));
+    // Every blob's size, and the content of the small ones (the JSON documents).
+    let mut blobs: BTreeMap<String, u64> = BTreeMap::new();
+    let mut small: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for entry in ar.entries().context("cannot read the tar stream")? {
+        let mut entry = entry.context("damaged tar entry")?;
+        let name = entry
+            .path()
+            .context("bad entry path")?
+            .to_string_lossy()
+            .into_owned();
+        let name = name.trim_end_matches('/').to_string();
+        if entry.header().entry_type().is_dir() {
+            continue;
+        }
+        let size = entry.header().size().context("bad entry size")?;
+        if let Some(hex) = name.strip_prefix("blobs/sha256/") {
+            let h = if size <= SMALL {
+                let mut data = Vec::new();
+                entry
+                    .read_to_end(&mut data)
+                    .with_context(|| format!("cannot read {name}"))?;
+                let h = hash::sha256_hex(&data);
+                small.insert(format!("sha256:{hex}"), data);
+                h
+            } else {
+                hash::sha256_reader(&mut entry)
+                    .with_context(|| format!("cannot read {name}"))?
+                    .0
+            };
+            if h != hex {
+                bail!("{name} holds content with sha256 {h}: a blob must be named by its digest");
+            }
+            blobs.insert(format!("sha256:{hex}"), size);
+        } else if ["index.json", "manifest.json", "oci-layout"].contains(&name.as_str()) {
+            if size > SMALL {
+                bail!("{name} is {size} bytes: not an image layout file");
+            }
+            let mut data = Vec::new();
+            entry
+                .read_to_end(&mut data)
+                .with_context(|| format!("cannot read {name}"))?;
+            small.insert(name, data);
+        } else {
+            bail!("unexpected entry {name} in an OCI image archive");
+        }
+    }
+    let doc = |name: &str| -> Result<serde_json::Value> {
+        let data = small
+            .get(name)
+            .with_context(|| format!("{name} is missing"))?;
+        serde_json::from_slice(data).with_context(|| format!("{name} is not JSON"))
+    };
+    let layout = doc("oci-layout")?;
+    if layout["imageLayoutVersion"] != "1.0.0" {
+        bail!("oci-layout is {layout}, expected imageLayoutVersion 1.0.0");
+    }
+    let index = doc("index.json")?;
+    let manifests = index["manifests"]
+        .as_array()
+        .context("index.json has no manifests")?;
+    if manifests.len() != 1 || manifests[0]["digest"] != digest {
+        bail!("index.json does not point at the image manifest {digest} (dist-manifest.json's digest)");
+    }
+    let described = |d: &serde_json::Value, what: &str| -> Result<String> {
+        let dg = d["digest"]
+            .as_str()
+            .with_context(|| format!("{what} has no digest"))?;
+        let size = d["size"]
+            .as_u64()
+            .with_context(|| format!("{what} has no size"))?;
+        match blobs.get(dg) {
+            Some(&n) if n == size => Ok(dg.to_string()),
+            Some(&n) => bail!("{what} says {dg} is {size} bytes, the blob is {n}"),
+            None => bail!("{what} names {dg}, which is not in the archive"),
+        }
+    };
+    described(&manifests[0], "index.json")?;
+    let manifest = doc(digest)?;
+    let config_digest = described(&manifest["config"], "the image manifest's config")?;
+    let layers: Vec<String> = manifest["layers"]
+        .as_array()
+        .context("the image manifest has no layers")?
+        .iter()
+        .enumerate()
+        .map(|(n, l)| described(l, &format!("layer {n}")))
+        .collect::<Result<_>>()?;
+    let config = doc(&config_digest)?;
+    let diff_ids: Vec<&str> = config["rootfs"]["diff_ids"]
+        .as_array()
+        .context("the image config has no diff_ids")?
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    if diff_ids != layers {
+        bail!("the image config's diff_ids are not the layers' digests (layers are uncompressed)");
+    }
+    let docker = doc("manifest.json")?;
+    let blob_path = |d: &str| format!("blobs/sha256/{}", d.trim_start_matches("sha256:"));
+    let expected_layers: Vec<String> = layers.iter().map(|d| blob_path(d)).collect();
+    if docker[0]["Config"] != blob_path(&config_digest)
+        || docker[0]["Layers"] != serde_json::json!(expected_layers)
+    {
+        bail!("Docker's manifest.json does not name the image's config and layers");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -467,24 +666,49 @@ mod tests {
         let cfg = Config::default();
         let p = plan(&inputs(&cfg, Path::new("/bin/x")));
         let c = &p.config["config"];
-        assert_eq!(c["User"], format!("{}:{}", cfg.runtime.uid, cfg.runtime.gid));
+        assert_eq!(
+            c["User"],
+            format!("{}:{}", cfg.runtime.uid, cfg.runtime.gid)
+        );
         assert_eq!(c["Entrypoint"], json!(["/app/entrypoint"]));
-        assert_eq!(c["Healthcheck"]["Test"], json!(["CMD", "/app/entrypoint", "healthcheck"]));
+        assert_eq!(
+            c["Healthcheck"]["Test"],
+            json!(["CMD", "/app/entrypoint", "healthcheck"])
+        );
         assert_eq!(p.config["created"], "2020-09-13T12:26:40Z");
-        assert!(c["Env"].as_array().unwrap().contains(&json!("PHP_INI_SCAN_DIR=:/app/php")));
+        assert!(c["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("PHP_INI_SCAN_DIR=:/app/php")));
         let root = &p.layers[0];
         let tmp = root.iter().find(|i| i.path() == "tmp").unwrap();
-        assert_eq!(tmp, &Item::Dir { path: "tmp".into(), mode: 0o1777 });
+        assert_eq!(
+            tmp,
+            &Item::Dir {
+                path: "tmp".into(),
+                mode: 0o1777
+            }
+        );
         let passwd = root.iter().find(|i| i.path() == "etc/passwd").unwrap();
-        let Item::Bytes { data, .. } = passwd else { panic!() };
-        let line = format!("{}:x:{}:{}:", cfg.runtime.user, cfg.runtime.uid, cfg.runtime.gid);
+        let Item::Bytes { data, .. } = passwd else {
+            panic!()
+        };
+        let line = format!(
+            "{}:x:{}:{}:",
+            cfg.runtime.user, cfg.runtime.uid, cfg.runtime.gid
+        );
         assert!(String::from_utf8_lossy(data).contains(&line));
         // Items of a layer are in bytewise path order, and nothing is a shell.
         let paths: Vec<&str> = root.iter().map(Item::path).collect();
         let mut sorted = paths.clone();
         sorted.sort();
         assert_eq!(paths, sorted);
-        assert!(!paths.iter().any(|p| p.starts_with("bin") || p.contains("sh")), "{paths:?}");
+        assert!(
+            !paths
+                .iter()
+                .any(|p| p.starts_with("bin") || p.contains("sh")),
+            "{paths:?}"
+        );
     }
 
     #[test]
@@ -502,7 +726,10 @@ mod tests {
             for e in ar.entries().unwrap() {
                 let e = e.unwrap();
                 let h = e.header();
-                assert_eq!((h.uid().unwrap(), h.gid().unwrap(), h.mtime().unwrap()), (0, 0, 7));
+                assert_eq!(
+                    (h.uid().unwrap(), h.gid().unwrap(), h.mtime().unwrap()),
+                    (0, 0, 7)
+                );
                 if e.path().unwrap().to_str() == Some("tmp/") {
                     assert_eq!(h.mode().unwrap(), 0o1777);
                 }
@@ -536,7 +763,29 @@ mod tests {
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted);
-        assert!(names.contains(&format!("blobs/sha256/{}", a.digest.trim_start_matches("sha256:"))));
-        assert_eq!(&names[names.len() - 3..], ["index.json", "manifest.json", "oci-layout"]);
+        assert!(names.contains(&format!(
+            "blobs/sha256/{}",
+            a.digest.trim_start_matches("sha256:")
+        )));
+        assert_eq!(
+            &names[names.len() - 3..],
+            ["index.json", "manifest.json", "oci-layout"]
+        );
+        check_image(&t.path().join("a.tar"), &a.digest).unwrap();
+        let e = format!(
+            "{:#}",
+            check_image(&t.path().join("a.tar"), "sha256:00").unwrap_err()
+        );
+        assert!(e.contains("does not point at the image manifest"), "{e}");
+        // A flipped byte inside a layer is caught by its digest.
+        let mut bytes = std::fs::read(t.path().join("a.tar")).unwrap();
+        let at = bytes.windows(5).position(|w| w == b"hello").unwrap();
+        bytes[at] = b'j';
+        std::fs::write(t.path().join("bad.tar"), &bytes).unwrap();
+        let e = format!(
+            "{:#}",
+            check_image(&t.path().join("bad.tar"), &a.digest).unwrap_err()
+        );
+        assert!(e.contains("must be named by its digest"), "{e}");
     }
 }
