@@ -214,10 +214,16 @@ impl Project {
     /// settings read with `option_env!`. Returns the executable's path.
     pub fn build_static(&self, name: &str, envs: &[(&str, &str)]) -> Result<PathBuf> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let remap = format!("--remap-path-prefix={}=.", self.root.display());
+        // These binaries are part of the tooling, not of the packaged sources: build them
+        // from the workspace this xtask was built from, also when --root points elsewhere.
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .context("xtask's workspace")?;
+        let manifest = workspace.join("Cargo.toml");
+        let remap = format!("--remap-path-prefix={}=.", workspace.display());
         let mut c = cmd!(
             self.sh,
-            "{cargo} rustc --quiet -p {name} --release --bin {name} --message-format=json-render-diagnostics -- -C target-feature=+crt-static {remap}"
+            "{cargo} rustc --quiet --manifest-path {manifest} -p {name} --release --bin {name} --message-format=json-render-diagnostics -- -C target-feature=+crt-static {remap}"
         )
         .quiet();
         for (k, v) in envs {
