@@ -33,6 +33,17 @@ pub fn padding(size: u64) -> usize {
 /// fit the 100-byte name field. uid/gid 0, empty user/group names, fixed `mtime`, no
 /// atime/ctime or PAX records.
 pub fn header_bytes(path: &str, kind: &EntryKind, mtime: u64) -> Result<Vec<u8>> {
+    header_bytes_mode(path, kind, None, mtime)
+}
+
+/// [`header_bytes`] with an explicit mode instead of the canonical 0755/0644 (an image's
+/// root file system needs e.g. `/tmp` 1777).
+pub fn header_bytes_mode(
+    path: &str,
+    kind: &EntryKind,
+    mode: Option<u32>,
+    mtime: u64,
+) -> Result<Vec<u8>> {
     if path.is_empty()
         || path.starts_with('/')
         || path.split('/').any(|c| c == "..")
@@ -64,11 +75,17 @@ pub fn header_bytes(path: &str, kind: &EntryKind, mtime: u64) -> Result<Vec<u8>>
     let short = &name.as_bytes()[..name.len().min(100)];
     let short = std::str::from_utf8(short).unwrap_or("././@LongLink");
     let mut h = match kind {
-        EntryKind::Dir => raw_header(short, tar::EntryType::Directory, 0o755, 0, mtime)?,
+        EntryKind::Dir => raw_header(
+            short,
+            tar::EntryType::Directory,
+            mode.unwrap_or(0o755),
+            0,
+            mtime,
+        )?,
         EntryKind::File { size, executable } => raw_header(
             short,
             tar::EntryType::Regular,
-            if *executable { 0o755 } else { 0o644 },
+            mode.unwrap_or(if *executable { 0o755 } else { 0o644 }),
             *size,
             mtime,
         )?,

@@ -34,6 +34,10 @@ pub struct Config {
 pub struct Release {
     pub app_name: String,
     pub version: String,
+    /// Where the source lives (the image's `org.opencontainers.image.source` label).
+    pub source_url: String,
+    /// SPDX license expression of what is shipped (image label, SBOM).
+    pub license: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +95,8 @@ impl Default for Config {
             release: Release {
                 app_name: "orangescrum".into(),
                 version: "v0.0.0".into(),
+                source_url: String::new(),
+                license: "NOASSERTION".into(),
             },
             binary: Binary {
                 name: "osv4-prod".into(),

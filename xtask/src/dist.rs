@@ -22,7 +22,8 @@ use crate::{
     fanout, fsx,
     fsx::CACHE_DIR,
     hash::{self, HashingWriter},
-    manifest, package,
+    manifest::{self, ImageEntry},
+    oci, package,
     project::{self, Project},
     project::{note, BinaryInfo, BinarySource},
     target::Target,
@@ -103,11 +104,26 @@ pub fn sums_line(sha: &str, name: &str) -> String {
 }
 
 /// The release-level `SHA256SUMS`: one line per archive, sorted bytewise by name.
-pub fn release_sums(entries: &[TargetEntry]) -> String {
-    let mut lines: Vec<(&str, &str)> = entries
+/// `<app>-<version>-oci-<arch>.tar`: the release's OCI image archive.
+pub fn image_name(app: &str, version: &str, arch: &str) -> String {
+    format!("{app}-{version}-oci-{arch}.tar")
+}
+
+/// Every file a release publishes beside its manifest, as (name, sha256, size).
+pub fn artifacts(m: &DistManifest) -> Vec<(&str, &str, u64)> {
+    m.targets
         .iter()
-        .map(|e| (e.archive.as_str(), e.sha256.as_str()))
-        .collect();
+        .map(|e| (e.archive.as_str(), e.sha256.as_str(), e.size))
+        .chain(
+            m.image
+                .iter()
+                .map(|i| (i.archive.as_str(), i.sha256.as_str(), i.size)),
+        )
+        .collect()
+}
+
+pub fn release_sums(m: &DistManifest) -> String {
+    let mut lines: Vec<(&str, &str)> = artifacts(m).into_iter().map(|(n, h, _)| (n, h)).collect();
     lines.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     lines.into_iter().map(|(n, h)| sums_line(h, n)).collect()
 }
@@ -163,7 +179,11 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
         print!("{plan}");
         return Ok(());
     }
-    let manifest = execute(proj, &plan, binary, &meta, params)?;
+    let image = match &plan.image {
+        Some(_) => Some(image_build(proj)?),
+        None => None,
+    };
+    let manifest = execute(proj, &plan, binary, &meta, params, image)?;
     let done = format!(
         "release {} ready in {} ({:.2} s)",
         plan.version,
@@ -194,6 +214,8 @@ pub struct DistPlan {
     pub archives: Vec<ArchivePlan>,
     /// Older release folders removed once the new one is in place (`dist.keep_versions`).
     pub prune: Vec<String>,
+    /// The OCI image archive, made whenever the Docker target is (same binary, same date).
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -253,7 +275,11 @@ pub fn plan(i: &PlanInputs) -> DistPlan {
             binary_dest: target.binary_dest(cfg),
         })
         .collect();
+    let image = targets
+        .contains(&Target::Docker)
+        .then(|| image_name(&app, &version, i.binary.arch));
     DistPlan {
+        image,
         release_dir: i.out_root.join(&version),
         prune: prune_selection(i.existing, &version, cfg.dist.keep_versions),
         frame: match &i.cached_frame {
@@ -328,6 +354,12 @@ impl fmt::Display for DistPlan {
                 }
             }
         }
+        if let Some(image) = &self.image {
+            writeln!(
+                f,
+                "image {image} (+ {image}.sha256): OCI layout + docker manifest.json; layers: minimal root, entrypoint, the binary"
+            )?;
+        }
         writeln!(f, "then: {RELEASE_SUMS}, {RELEASE_MANIFEST}")?;
         if self.prune.is_empty() {
             writeln!(f, "prune: nothing")
@@ -347,6 +379,7 @@ fn execute(
     mut binary: BinaryInfo,
     meta: &fs::Metadata,
     params: ZstdParams,
+    image: Option<ImageBuild>,
 ) -> Result<DistManifest> {
     let cfg = &proj.cfg;
     if let FramePlan::Compress { frames_dir } = &plan.frame {
@@ -416,63 +449,107 @@ fn execute(
                 binary_source: binary.source.as_str().to_string(),
             })
         };
-        let entries: Vec<TargetEntry> = match &plan.frame {
-            FramePlan::Reuse(path) => {
-                note(format!(
-                    "binary: {} ({} bytes) compressed frame reused from the cache",
-                    binary.path.display(),
-                    binary.size
-                ));
-                // Most recently used frames survive cache pruning.
-                touch(path);
-                // Targets are independent: archive them in parallel.
-                std::thread::scope(|s| {
-                    let handles: Vec<_> = plan
-                        .archives
-                        .iter()
-                        .map(|a| {
-                            s.spawn(move || {
-                                let mut f = File::open(path)
-                                    .with_context(|| format!("cannot open {}", path.display()))?;
-                                one(a, &mut f)
-                            })
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().expect("archive thread panicked"))
-                        .collect::<Result<_>>()
-                })?
-            }
-            FramePlan::Compress { frames_dir } => {
-                let tmp = frame_tempfile(frames_dir)?;
-                // Unbuffered: zstd hands out large chunks, and a buffer dropped inside the
-                // encoder would swallow a write error.
-                let (tee, readers) = fanout::fan_out(tmp.as_file(), plan.archives.len());
-                let (compressed, entries) = std::thread::scope(|s| {
-                    let compressor = s.spawn(|| compress_frame(tee, binary, params));
-                    let handles: Vec<_> = plan
-                        .archives
-                        .iter()
-                        .zip(readers)
-                        .map(|(a, mut r)| s.spawn(move || one(a, &mut r)))
-                        .collect();
-                    let entries = handles
-                        .into_iter()
-                        .map(|h| h.join().expect("archive thread panicked"))
-                        .collect::<Result<Vec<_>>>();
-                    (
-                        compressor.join().expect("compressor thread panicked"),
-                        entries,
-                    )
-                });
-                // The compressor's error first: an archive cut short by it is only a symptom.
-                compressed?;
-                let entries = entries?;
-                store_frame(tmp, frames_dir, binary, params)?;
-                entries
-            }
+        // The image reads the binary on its own thread while the archives are written.
+        let image_thread = |build: ImageBuild| -> Result<ImageEntry> {
+            let name = plan.image.clone().expect("an image is planned");
+            let arch = oci::oci_arch(binary.arch)?;
+            let inputs = oci::ImageInputs {
+                cfg,
+                git_revision: &plan.git_revision,
+                source_date: plan.source_date,
+                arch,
+                binary: &binary.path,
+                binary_size: binary.size,
+                entrypoint: &build.entrypoint,
+                entrypoint_size: build.entrypoint_size,
+                ca_bundle: build.ca_bundle,
+                php_ini: build.php_ini,
+            };
+            let img = oci::write_image(&oci::plan(&inputs), plan.source_date, &staging.join(&name))
+                .with_context(|| format!("writing {name}"))?;
+            fsx::write_file(
+                &staging.join(format!("{name}.sha256")),
+                sums_line(&img.sha256, &name).as_bytes(),
+                0o644,
+            )?;
+            note(format!(
+                "image: {name} ({} bytes, {})",
+                img.size, img.digest
+            ));
+            Ok(ImageEntry {
+                archive: name,
+                size: img.size,
+                sha256: img.sha256,
+                digest: img.digest,
+                repo_tag: format!("{}:{}", plan.app, plan.version),
+                arch: arch.to_string(),
+            })
         };
+        let (entries, image) = std::thread::scope(|s| -> Result<_> {
+            let image = image.map(|b| s.spawn(move || image_thread(b)));
+            let entries: Vec<TargetEntry> = match &plan.frame {
+                FramePlan::Reuse(path) => {
+                    note(format!(
+                        "binary: {} ({} bytes) compressed frame reused from the cache",
+                        binary.path.display(),
+                        binary.size
+                    ));
+                    // Most recently used frames survive cache pruning.
+                    touch(path);
+                    // Targets are independent: archive them in parallel.
+                    std::thread::scope(|s| {
+                        let handles: Vec<_> = plan
+                            .archives
+                            .iter()
+                            .map(|a| {
+                                s.spawn(move || {
+                                    let mut f = File::open(path).with_context(|| {
+                                        format!("cannot open {}", path.display())
+                                    })?;
+                                    one(a, &mut f)
+                                })
+                            })
+                            .collect();
+                        handles
+                            .into_iter()
+                            .map(|h| h.join().expect("archive thread panicked"))
+                            .collect::<Result<_>>()
+                    })?
+                }
+                FramePlan::Compress { frames_dir } => {
+                    let tmp = frame_tempfile(frames_dir)?;
+                    // Unbuffered: zstd hands out large chunks, and a buffer dropped inside the
+                    // encoder would swallow a write error.
+                    let (tee, readers) = fanout::fan_out(tmp.as_file(), plan.archives.len());
+                    let (compressed, entries) = std::thread::scope(|s| {
+                        let compressor = s.spawn(|| compress_frame(tee, binary, params));
+                        let handles: Vec<_> = plan
+                            .archives
+                            .iter()
+                            .zip(readers)
+                            .map(|(a, mut r)| s.spawn(move || one(a, &mut r)))
+                            .collect();
+                        let entries = handles
+                            .into_iter()
+                            .map(|h| h.join().expect("archive thread panicked"))
+                            .collect::<Result<Vec<_>>>();
+                        (
+                            compressor.join().expect("compressor thread panicked"),
+                            entries,
+                        )
+                    });
+                    // The compressor's error first: an archive cut short by it is only a symptom.
+                    compressed?;
+                    let entries = entries?;
+                    store_frame(tmp, frames_dir, binary, params)?;
+                    entries
+                }
+            };
+            let image = image
+                .map(|h| h.join().expect("image thread panicked"))
+                .transpose()?;
+            Ok((entries, image))
+        })?;
         fs::remove_dir_all(&scratch)
             .with_context(|| format!("cannot remove {}", scratch.display()))?;
         let manifest = DistManifest {
@@ -483,9 +560,40 @@ fn execute(
             zstd_level: plan.level,
             libzstd: zstd::zstd_safe::version_string().to_string(),
             targets: entries,
+            image,
         };
         write_release_files(staging, &manifest)?;
         Ok(manifest)
+    })
+}
+
+/// What the image needs besides the binary: the static entrypoint (built here), the pinned
+/// CA bundle and the PHP settings.
+struct ImageBuild {
+    entrypoint: PathBuf,
+    entrypoint_size: u64,
+    ca_bundle: Vec<u8>,
+    php_ini: Option<Vec<u8>>,
+}
+
+fn image_build(proj: &Project) -> Result<ImageBuild> {
+    let app_bin = format!("/{}/{}", oci::APP_DIR, proj.cfg.binary.name);
+    eprintln!("building the image entrypoint (static)...");
+    let entrypoint = proj.build_static("oci-entrypoint", &[("OCI_APP_BINARY", &app_bin)])?;
+    let entrypoint_size = fs::metadata(&entrypoint)
+        .with_context(|| format!("cannot read {}", entrypoint.display()))?
+        .len();
+    let ini = proj.root.join(oci::PHP_INI_SOURCE);
+    let php_ini = if ini.is_file() {
+        Some(fs::read(&ini).with_context(|| format!("cannot read {}", ini.display()))?)
+    } else {
+        None
+    };
+    Ok(ImageBuild {
+        entrypoint,
+        entrypoint_size,
+        ca_bundle: oci::read_ca_bundle(&proj.root)?,
+        php_ini,
     })
 }
 
@@ -565,6 +673,18 @@ pub fn merge_manifests(parts: &[DistManifest]) -> Result<DistManifest> {
         }
     }
     merged.targets.sort_by_key(|t| t.target);
+    // The image comes with the Docker part: at most one part may carry it, and it must
+    // have been made from the same binary (same architecture) as the archives.
+    let mut images = parts.iter().filter_map(|p| p.image.as_ref());
+    merged.image = images.next().cloned();
+    if images.next().is_some() {
+        bail!("more than one input carries the OCI image: merge parts of one `dist --target` each");
+    }
+    if let (Some(img), Some(t)) = (&merged.image, merged.targets.first()) {
+        if img.archive != image_name(&merged.app, &merged.version, &t.arch) {
+            bail!("the image {:?} is not named for this release and architecture: the part was not written by `dist`", img.archive);
+        }
+    }
     Ok(merged)
 }
 
@@ -593,22 +713,29 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
         let dir = release_dir(input, version)?;
         let path = dir.join(RELEASE_MANIFEST);
         let m: DistManifest = manifest::read(&path)?;
-        for t in &m.targets {
-            if t.archive != archive_name(&m.app, &m.version, t.target, &t.arch)
-                || !is_safe_name(&t.arch)
-            {
-                bail!(
-                    "{} lists archive {:?}, which is not a name `dist` writes: refusing the part",
-                    path.display(),
-                    t.archive
-                );
+        let arch_ok = m.targets.iter().all(|t| {
+            t.archive == archive_name(&m.app, &m.version, t.target, &t.arch)
+                && is_safe_name(&t.arch)
+        });
+        let image_ok = m.image.as_ref().is_none_or(|i| {
+            is_safe_name(&i.arch)
+                && m.targets
+                    .iter()
+                    .all(|t| i.archive == image_name(&m.app, &m.version, &t.arch))
+        });
+        if !arch_ok || !image_ok {
+            bail!(
+                "{} lists a file that is not a name `dist` writes: refusing the part",
+                path.display()
+            );
+        }
+        for (name, expected, expected_size) in artifacts(&m) {
+            let file = dir.join(name);
+            let (sha, size) = hash::sha256_file(&file)?;
+            if sha != expected || size != expected_size {
+                bail!("{} does not match {} (sha256 {sha}, {size} bytes): the part is damaged, rebuild it", file.display(), path.display());
             }
-            let archive = dir.join(&t.archive);
-            let (sha, size) = hash::sha256_file(&archive)?;
-            if sha != t.sha256 || size != t.size {
-                bail!("{} does not match {} (sha256 {sha}, {size} bytes): the part is damaged, rebuild it", archive.display(), path.display());
-            }
-            sources.push(archive);
+            sources.push((file, name.to_string(), sha));
         }
         parts.push(m);
     }
@@ -632,11 +759,11 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
     let dest = out_root.join(version);
     fsx::publish_dir(&dest, |staging| {
         fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
-        for (src, t) in sources.iter().zip(parts.iter().flat_map(|p| &p.targets)) {
-            fsx::copy_file(src, &staging.join(&t.archive), 0o644)?;
+        for (src, name, sha) in &sources {
+            fsx::copy_file(src, &staging.join(name), 0o644)?;
             fsx::write_file(
-                &staging.join(format!("{}.sha256", t.archive)),
-                sums_line(&t.sha256, &t.archive).as_bytes(),
+                &staging.join(format!("{name}.sha256")),
+                sums_line(sha, name).as_bytes(),
                 0o644,
             )?;
         }
@@ -654,7 +781,7 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
 pub fn write_release_files(dir: &Path, manifest: &DistManifest) -> Result<()> {
     fsx::write_file(
         &dir.join(RELEASE_SUMS),
-        release_sums(&manifest.targets).as_bytes(),
+        release_sums(manifest).as_bytes(),
         0o644,
     )?;
     fsx::write_file(
@@ -1115,11 +1242,21 @@ mod tests {
             binary_sha256: String::new(),
             binary_source: "sample".into(),
         };
-        let s = release_sums(&[e("b.tar.zst", 'b'), e("a.tar.zst", 'a')]);
+        let mut m = manifest(&[], 1);
+        m.targets = vec![e("b.tar.zst", 'b'), e("a.tar.zst", 'a')];
+        m.image = Some(ImageEntry {
+            archive: "a-oci.tar".into(),
+            size: 1,
+            sha256: "c".repeat(64),
+            digest: format!("sha256:{}", "d".repeat(64)),
+            repo_tag: "a:v1.0.0".into(),
+            arch: "amd64".into(),
+        });
         assert_eq!(
-            s,
+            release_sums(&m),
             format!(
-                "{}  a.tar.zst\n{}  b.tar.zst\n",
+                "{}  a-oci.tar\n{}  a.tar.zst\n{}  b.tar.zst\n",
+                "c".repeat(64),
                 "a".repeat(64),
                 "b".repeat(64)
             )
@@ -1147,6 +1284,7 @@ mod tests {
                     binary_source: "sample".into(),
                 })
                 .collect(),
+            image: None,
         }
     }
 

@@ -14,6 +14,7 @@ mod fanout;
 mod fsx;
 mod hash;
 mod manifest;
+mod oci;
 mod package;
 mod policy;
 mod project;

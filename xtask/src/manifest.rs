@@ -55,6 +55,24 @@ pub struct DistManifest {
     pub zstd_level: i32,
     pub libzstd: String,
     pub targets: Vec<TargetEntry>,
+    /// The OCI image archive, made with the Docker target (absent from a part without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageEntry {
+    /// `<app>-<version>-oci-<arch>.tar`: an OCI image layout plus Docker's `manifest.json`.
+    pub archive: String,
+    pub size: u64,
+    /// SHA-256 of the archive file.
+    pub sha256: String,
+    /// `sha256:<hex>` of the image manifest (what `docker images --digests` and registries show).
+    pub digest: String,
+    /// The name `docker load` gives it.
+    pub repo_tag: String,
+    pub arch: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,6 +17,7 @@ use crate::{
     fsx::{is_plain_rel, resolve_link},
     hash,
     manifest::{self, BuildManifest, DistManifest, BUILD_MANIFEST, RELEASE_MANIFEST},
+    oci,
     package::SUMS_FILE,
     project::BinarySource,
     project::Project,
@@ -204,35 +205,43 @@ fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
         .flatten()
     {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".tar.zst") && !sums.contains_key(&name) {
+        if (name.ends_with(".tar.zst") || name.ends_with(".tar")) && !sums.contains_key(&name) {
             report.problem(format!("EXTRA {name} (not listed in {RELEASE_SUMS})"));
         }
     }
-    for t in &manifest.targets {
-        match actual.get(&t.archive) {
-            None if !sums.contains_key(&t.archive) => report.problem(format!(
-                "MISSING {} (listed in {RELEASE_MANIFEST}, not in {RELEASE_SUMS})",
-                t.archive
+    let published = dist::artifacts(&manifest);
+    for &(name, sha, size) in &published {
+        match actual.get(name) {
+            None if !sums.contains_key(name) => report.problem(format!(
+                "MISSING {name} (listed in {RELEASE_MANIFEST}, not in {RELEASE_SUMS})"
             )),
-            Some((h, size)) if *h != t.sha256 || *size != t.size => report.problem(format!(
-                "MODIFIED {} (differs from {RELEASE_MANIFEST})",
-                t.archive
-            )),
+            Some((h, s)) if h != sha || *s != size => {
+                report.problem(format!("MODIFIED {name} (differs from {RELEASE_MANIFEST})"))
+            }
             _ => {}
         }
     }
-    if manifest.targets.len() != sums.len() {
+    if published.len() != sums.len() {
         report.problem(format!(
-            "{RELEASE_MANIFEST} lists {} archives, {RELEASE_SUMS} {}",
-            manifest.targets.len(),
+            "{RELEASE_MANIFEST} lists {} files, {RELEASE_SUMS} {}",
+            published.len(),
             sums.len()
         ));
     }
     for name in sums.keys() {
-        let archive = dir.join(name);
-        if archive.is_file() {
-            check_sidecar(&archive, report)?;
-            verify_archive(&archive, report)?;
+        let file = dir.join(name);
+        if !file.is_file() {
+            continue;
+        }
+        check_sidecar(&file, report)?;
+        match &manifest.image {
+            Some(img) if img.archive == *name => {
+                report.checked += 1;
+                if let Err(e) = oci::check_image(&file, &img.digest) {
+                    report.problem(format!("CORRUPT {name}: {e:#}"));
+                }
+            }
+            _ => verify_archive(&file, report)?,
         }
     }
     // The unpacked package folders beside the archives, when present.
