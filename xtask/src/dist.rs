@@ -394,6 +394,30 @@ fn execute(
         }
     }
     let binary = &binary;
+    // The image's documents and digest first (one read of the binary): the Kubernetes
+    // package pins the image by that digest, and it is written while the archives are.
+    let image = match image {
+        Some(build) => {
+            let arch = oci::oci_arch(binary.arch)?;
+            let inputs = oci::ImageInputs {
+                cfg,
+                git_revision: &plan.git_revision,
+                source_date: plan.source_date,
+                arch,
+                binary: &binary.path,
+                binary_size: binary.size,
+                entrypoint: &build.entrypoint,
+                entrypoint_size: build.entrypoint_size,
+                ca_bundle: build.ca_bundle,
+                php_ini: build.php_ini,
+            };
+            let image_plan = oci::plan(&inputs);
+            let prepared = oci::prepare(&image_plan, plan.source_date)?;
+            Some((image_plan, prepared, arch))
+        }
+        None => None,
+    };
+    let digest = image.as_ref().map(|(_, p, _)| p.digest.as_str());
     fsx::publish_dir(&plan.release_dir, |staging| -> Result<DistManifest> {
         fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
         // Package folders are only a step towards the archives: they live in a scratch
@@ -412,6 +436,7 @@ fn execute(
                 &plan.git_revision,
                 &pkg,
                 package::BinaryPlacement::Link,
+                digest,
             )
             .with_context(|| format!("assembling the {target} package"))?;
             // The audit reads the folder while the archive is written from it.
@@ -450,22 +475,15 @@ fn execute(
             })
         };
         // The image reads the binary on its own thread while the archives are written.
-        let image_thread = |build: ImageBuild| -> Result<ImageEntry> {
+        let image_thread = |(image_plan, prepared, arch): &(
+            oci::ImagePlan,
+            oci::Prepared,
+            &str,
+        )|
+         -> Result<ImageEntry> {
             let name = plan.image.clone().expect("an image is planned");
-            let arch = oci::oci_arch(binary.arch)?;
-            let inputs = oci::ImageInputs {
-                cfg,
-                git_revision: &plan.git_revision,
-                source_date: plan.source_date,
-                arch,
-                binary: &binary.path,
-                binary_size: binary.size,
-                entrypoint: &build.entrypoint,
-                entrypoint_size: build.entrypoint_size,
-                ca_bundle: build.ca_bundle,
-                php_ini: build.php_ini,
-            };
-            let img = oci::write_image(&oci::plan(&inputs), plan.source_date, &staging.join(&name))
+            let img = prepared
+                .write(image_plan, plan.source_date, &staging.join(&name))
                 .with_context(|| format!("writing {name}"))?;
             fsx::write_file(
                 &staging.join(format!("{name}.sha256")),
@@ -486,7 +504,7 @@ fn execute(
             })
         };
         let (entries, image) = std::thread::scope(|s| -> Result<_> {
-            let image = image.map(|b| s.spawn(move || image_thread(b)));
+            let image = image.as_ref().map(|i| s.spawn(move || image_thread(i)));
             let entries: Vec<TargetEntry> = match &plan.frame {
                 FramePlan::Reuse(path) => {
                     note(format!(

@@ -380,9 +380,25 @@ pub struct WrittenImage {
     pub digest: String,
 }
 
+/// An image whose documents are decided and whose digest is known, not yet written.
+pub struct Prepared {
+    blobs: Vec<Blob>,
+    index: Vec<u8>,
+    docker_manifest: Vec<u8>,
+    /// `sha256:<hex>` of the image manifest.
+    pub digest: String,
+}
+
 /// Writes the image archive to `dest` (a path in the staged release folder).
+#[cfg(test)]
 pub fn write_image(plan: &ImagePlan, mtime: u64, dest: &Path) -> Result<WrittenImage> {
-    // Layers: hash each stream once (the big one is read twice in all: here and below).
+    prepare(plan, mtime)?.write(plan, mtime, dest)
+}
+
+/// Hashes the layers and builds the config, manifest and index: the image's digest is
+/// known before anything is written (the Kubernetes package pins it).
+pub fn prepare(plan: &ImagePlan, mtime: u64) -> Result<Prepared> {
+    // Layers: hash each stream once (the big one is read twice in all: here and in write).
     let mut blobs = Vec::new();
     let mut diff_ids = Vec::new();
     for (n, items) in plan.layers.iter().enumerate() {
@@ -431,77 +447,91 @@ pub fn write_image(plan: &ImagePlan, mtime: u64, dest: &Path) -> Result<WrittenI
         "RepoTags": [plan.repo_tag],
         "Layers": blobs.iter().map(|b| format!("blobs/sha256/{}", b.hex)).collect::<Vec<_>>(),
     }]))?;
-    let layout = br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec();
     let digest = format!("sha256:{}", manifest.hex);
     blobs.push(config);
     blobs.push(manifest);
     blobs.sort_by(|a, b| a.hex.cmp(&b.hex));
     blobs.dedup_by(|a, b| a.hex == b.hex);
-
-    let file = File::create(dest).with_context(|| format!("cannot create {}", dest.display()))?;
-    let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
-    let dir = |w: &mut HashingWriter<_>, p: &str| -> Result<()> {
-        w.write_all(&header_bytes(p, &EntryKind::Dir, mtime)?)?;
-        Ok(())
-    };
-    let small = |w: &mut HashingWriter<BufWriter<File>>, p: &str, data: &[u8]| -> Result<()> {
-        let size = data.len() as u64;
-        w.write_all(&header_bytes(
-            p,
-            &EntryKind::File {
-                size,
-                executable: false,
-            },
-            mtime,
-        )?)?;
-        w.write_all(data)?;
-        w.write_all(&vec![0u8; padding(size)])?;
-        Ok(())
-    };
-    // Entries in bytewise path order, like every archive `dist` writes.
-    dir(&mut w, "blobs")?;
-    dir(&mut w, "blobs/sha256")?;
-    for b in &blobs {
-        let path = format!("blobs/sha256/{}", b.hex);
-        match (&b.data, b.layer) {
-            (Some(data), _) => small(&mut w, &path, data)?,
-            (None, Some(n)) => {
-                let size = b.size;
-                w.write_all(&header_bytes(
-                    &path,
-                    &EntryKind::File {
-                        size,
-                        executable: false,
-                    },
-                    mtime,
-                )?)?;
-                let mut check = HashingWriter::new(&mut w);
-                write_layer(&plan.layers[n], mtime, &mut check)?;
-                let (_, hex, written) = check.finish();
-                if hex != b.hex || written != size {
-                    bail!(
-                        "an input of the image changed while it was written (layer {n}); run again"
-                    );
-                }
-                w.write_all(&vec![0u8; padding(size)])?;
-            }
-            (None, None) => unreachable!("a blob is JSON or a layer"),
-        }
-    }
-    small(&mut w, "index.json", &index)?;
-    small(&mut w, "manifest.json", &docker_manifest)?;
-    small(&mut w, "oci-layout", &layout)?;
-    w.write_all(&[0u8; 2 * BLOCK as usize])?;
-    let (buf, sha256, size) = w.finish();
-    buf.into_inner()
-        .map_err(|e| e.into_error())
-        .with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
-    crate::fsx::set_mode(dest, 0o644)?;
-    Ok(WrittenImage {
-        sha256,
-        size,
+    Ok(Prepared {
+        blobs,
+        index,
+        docker_manifest,
         digest,
     })
+}
+
+impl Prepared {
+    /// Streams the archive: folders, blobs by digest, then the layout files.
+    pub fn write(&self, plan: &ImagePlan, mtime: u64, dest: &Path) -> Result<WrittenImage> {
+        let (blobs, index, docker_manifest) = (&self.blobs, &self.index, &self.docker_manifest);
+        let layout = br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec();
+
+        let file =
+            File::create(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+        let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
+        let dir = |w: &mut HashingWriter<_>, p: &str| -> Result<()> {
+            w.write_all(&header_bytes(p, &EntryKind::Dir, mtime)?)?;
+            Ok(())
+        };
+        let small = |w: &mut HashingWriter<BufWriter<File>>, p: &str, data: &[u8]| -> Result<()> {
+            let size = data.len() as u64;
+            w.write_all(&header_bytes(
+                p,
+                &EntryKind::File {
+                    size,
+                    executable: false,
+                },
+                mtime,
+            )?)?;
+            w.write_all(data)?;
+            w.write_all(&vec![0u8; padding(size)])?;
+            Ok(())
+        };
+        // Entries in bytewise path order, like every archive `dist` writes.
+        dir(&mut w, "blobs")?;
+        dir(&mut w, "blobs/sha256")?;
+        for b in blobs {
+            let path = format!("blobs/sha256/{}", b.hex);
+            match (&b.data, b.layer) {
+                (Some(data), _) => small(&mut w, &path, data)?,
+                (None, Some(n)) => {
+                    let size = b.size;
+                    w.write_all(&header_bytes(
+                        &path,
+                        &EntryKind::File {
+                            size,
+                            executable: false,
+                        },
+                        mtime,
+                    )?)?;
+                    let mut check = HashingWriter::new(&mut w);
+                    write_layer(&plan.layers[n], mtime, &mut check)?;
+                    let (_, hex, written) = check.finish();
+                    if hex != b.hex || written != size {
+                        bail!(
+                        "an input of the image changed while it was written (layer {n}); run again"
+                    );
+                    }
+                    w.write_all(&vec![0u8; padding(size)])?;
+                }
+                (None, None) => unreachable!("a blob is JSON or a layer"),
+            }
+        }
+        small(&mut w, "index.json", index)?;
+        small(&mut w, "manifest.json", docker_manifest)?;
+        small(&mut w, "oci-layout", &layout)?;
+        w.write_all(&[0u8; 2 * BLOCK as usize])?;
+        let (buf, sha256, size) = w.finish();
+        buf.into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
+        crate::fsx::set_mode(dest, 0o644)?;
+        Ok(WrittenImage {
+            sha256,
+            size,
+            digest: self.digest.clone(),
+        })
+    }
 }
 
 /// Reads and checks the pinned CA bundle.

@@ -428,6 +428,7 @@ pub fn load_sources(root: &Path, target: Target) -> Result<(Vec<SourceFile>, Vec
 
 /// Assembles `target`'s package into the new folder `dir`; returns its file count
 /// (including `SHA256SUMS`).
+#[allow(clippy::too_many_arguments)]
 pub fn assemble(
     root: &Path,
     cfg: &Config,
@@ -436,12 +437,32 @@ pub fn assemble(
     git_revision: &str,
     dir: &Path,
     placement: BinaryPlacement,
+    image_digest: Option<&str>,
 ) -> Result<usize> {
     let (common, own) = load_sources(root, target)?;
-    let files = plan(target, cfg, &common, &own, binary, git_revision)?;
+    let mut files = plan(target, cfg, &common, &own, binary, git_revision)?;
+    if let Some(digest) = image_digest.filter(|_| target == Target::Kubernetes) {
+        pin_image(&mut files, digest)?;
+    }
     let sums = sums_file(&files, &binary.sha256)?;
     write_plan(&files, binary, &sums, dir, placement)?;
     Ok(files.len() + 1)
+}
+
+/// Points the Kubernetes package's `images:` entry at the release's OCI image (by digest),
+/// so a release never ships the placeholder.
+fn pin_image(files: &mut [PlannedFile], digest: &str) -> Result<()> {
+    let k = files
+        .iter_mut()
+        .find(|f| f.dest == "kustomization.yaml")
+        .context("the kubernetes package has no kustomization.yaml")?;
+    let Content::Data { bytes, .. } = &mut k.content else {
+        bail!("kustomization.yaml is not a plain file");
+    };
+    let text =
+        String::from_utf8(std::mem::take(bytes)).context("kustomization.yaml is not UTF-8")?;
+    *bytes = crate::audit::kubernetes::set_image_digest(&text, digest)?.into_bytes();
+    Ok(())
 }
 
 /// `cargo xtask package`: writes `<out>/<version>/<target>/` for each target, each one
@@ -472,6 +493,7 @@ pub fn run(
                 &git_revision,
                 staged,
                 placement,
+                None,
             )?;
             audit_or_fail(target, staged)
         })
