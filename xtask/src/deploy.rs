@@ -5,7 +5,9 @@
 //! archive is extracted into `<out>/.deploy/<app>-<version>-docker/`, which persists (it
 //! holds the `.env`, mode 0600) so a later `--down` or redeploy finds it. The env file is
 //! checked with the package's own `helpers/validate-env.sh` before anything changes; then
-//! `compose up -d --build` runs under a project name derived from app and version.
+//! `compose up -d --build` runs under a project name derived from app and version. Compose
+//! starts the one-shot `migrate` service first and the others only after it exited 0; a
+//! failed migration is reported with the migrate container's output.
 //!
 //! Decisions (which version, the compose command lines, reading `docker inspect` and
 //! `docker port`) are pure functions with unit tests; the rest is thin process work.
@@ -34,6 +36,8 @@ use crate::{
 pub const DEPLOY_DIR: &str = ".deploy";
 /// Service and profile names of the Docker package's docker-compose.yaml.
 pub const APP_SERVICE: &str = "orangescrum-app";
+pub const MIGRATE_SERVICE: &str = "migrate";
+pub const SCHEDULER_SERVICE: &str = "scheduler";
 pub const QUEUE_SERVICE: &str = "queue-worker";
 pub const QUEUE_PROFILE: &str = "queue";
 pub const COMPOSE_FILE: &str = "docker-compose.yaml";
@@ -156,18 +160,17 @@ impl Stack {
         }
     }
 
-    /// `up -d --build` of the default services (the web application).
-    pub fn up(&self, base_image: Option<&str>) -> Cmd {
-        Self::with_base_image(self.base().args(["up", "-d", "--build"]), base_image)
-    }
-
-    /// The queue worker (profile "queue").
-    pub fn queue_up(&self, base_image: Option<&str>) -> Cmd {
-        Self::with_base_image(
-            self.base()
-                .args(["--profile", QUEUE_PROFILE, "up", "-d", QUEUE_SERVICE]),
-            base_image,
-        )
+    /// `up -d --build` of the default services (migrate, then the web application and the
+    /// scheduler), with the queue worker too when `queue`. One `up` for all of them, so the
+    /// migration runs once.
+    pub fn up(&self, base_image: Option<&str>, queue: bool) -> Cmd {
+        let c = self.base();
+        let c = if queue {
+            c.args(["--profile", QUEUE_PROFILE])
+        } else {
+            c
+        };
+        Self::with_base_image(c.args(["up", "-d", "--build"]), base_image)
     }
 
     /// Container ids of a service.
@@ -186,6 +189,32 @@ impl Stack {
         } else {
             c
         }
+    }
+}
+
+/// Containers of one service of the project, stopped ones included, not `run` one-offs
+/// (engine labels, the same for both compose flavours).
+pub fn service_containers_cmd(project: &str, service: &str) -> Cmd {
+    Cmd::new("docker").args([
+        "ps".to_string(),
+        "-a".into(),
+        "-q".into(),
+        "--filter".into(),
+        format!("label=com.docker.compose.project={project}"),
+        "--filter".into(),
+        format!("label=com.docker.compose.service={service}"),
+        "--filter".into(),
+        "label=com.docker.compose.oneoff=False".into(),
+    ])
+}
+
+/// What a one-shot container's state means: still running, done, or failed.
+pub fn judge_one_shot(s: &State) -> Verdict {
+    match s.status.as_str() {
+        "exited" if s.exit_code == 0 => Verdict::Ready,
+        "exited" | "dead" => Verdict::Fail(format!("exited with code {}", s.exit_code)),
+        "created" | "running" | "restarting" => Verdict::Wait(format!("is {}", s.status)),
+        other => Verdict::Fail(format!("is {other}")),
     }
 }
 
@@ -342,27 +371,40 @@ fn up(proj: &Project, args: &DeployArgs) -> Result<()> {
         dir: dir.clone(),
     };
     let base_image = args.base_image.as_deref();
-    stack.up(base_image).run(sh).with_context(|| {
+    let timeout = Duration::from_secs(args.timeout);
+    let started = stack.up(base_image, args.queue).run(sh).with_context(|| {
         format!(
             "starting {} failed (compose output above); fix the cause and deploy again, or stop it: cargo xtask deploy docker --down --version {version}",
             dir.display()
         )
-    })?;
-    let timeout = Duration::from_secs(args.timeout);
+    });
+    // Compose starts nothing else when the migration fails: say so with its output
+    // rather than only compose's "exited with code 1". Without a migrate container
+    // (e.g. the build failed) compose's own error is the one to show.
+    let migrated = wait_migrate(sh, &stack, timeout, &version)?;
+    started?;
+    if !migrated {
+        bail!(
+            "compose started no {MIGRATE_SERVICE} container in project {}: see `{}`",
+            stack.project,
+            service_containers_cmd(&stack.project, MIGRATE_SERVICE).line()
+        );
+    }
+    eprintln!("{MIGRATE_SERVICE} finished: the database is migrated");
     let app_ids = container_ids(sh, &stack, APP_SERVICE)?;
     wait_for(sh, APP_SERVICE, &app_ids, true, timeout, &version)?;
     eprintln!("{APP_SERVICE} is healthy");
+    let mut daemons = vec![SCHEDULER_SERVICE];
     if args.queue {
-        stack
-            .queue_up(base_image)
-            .run(sh)
-            .context("starting the queue worker failed (compose output above)")?;
-        let ids = container_ids(sh, &stack, QUEUE_SERVICE)?;
-        wait_for(sh, QUEUE_SERVICE, &ids, false, timeout, &version)?;
-        // A worker that dies right after starting shows up as restarted: look again.
+        daemons.push(QUEUE_SERVICE);
+    }
+    for service in daemons {
+        let ids = container_ids(sh, &stack, service)?;
+        wait_for(sh, service, &ids, false, timeout, &version)?;
+        // A process that dies right after starting shows up as restarted: look again.
         thread::sleep(Duration::from_secs(2));
-        wait_for(sh, QUEUE_SERVICE, &ids, false, timeout, &version)?;
-        eprintln!("{QUEUE_SERVICE} is running");
+        wait_for(sh, service, &ids, false, timeout, &version)?;
+        eprintln!("{service} is running");
     }
     let mut urls = Vec::new();
     for id in &app_ids {
@@ -554,6 +596,46 @@ fn container_ids(sh: &Shell, stack: &Stack, service: &str) -> Result<Vec<String>
     Ok(ids)
 }
 
+/// Waits until the migrate container exited 0 (`true`); its failure fails the deployment
+/// with its output. `false`: there is no migrate container.
+fn wait_migrate(sh: &Shell, stack: &Stack, timeout: Duration, version: &str) -> Result<bool> {
+    let ids: Vec<String> = service_containers_cmd(&stack.project, MIGRATE_SERVICE)
+        .read(sh)?
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    if ids.is_empty() {
+        return Ok(false);
+    }
+    let [id] = &ids[..] else {
+        bail!(
+            "expected one {MIGRATE_SERVICE} container in project {}, found {}: see the compose output above (`{}`)",
+            stack.project,
+            ids.len(),
+            service_containers_cmd(&stack.project, MIGRATE_SERVICE).line()
+        );
+    };
+    let deadline = Instant::now() + timeout;
+    loop {
+        let state = parse_state(&inspect_cmd(id).read(sh)?)?;
+        match judge_one_shot(&state) {
+            Verdict::Ready => return Ok(true),
+            Verdict::Fail(why) => bail!(
+                "the database migration failed: {MIGRATE_SERVICE} container {} {why}, so nothing else was started. Its output:\n{}\nFix the cause (database reachable? DB_* in .env), then deploy again; rerun only the migration with `docker compose run --rm {MIGRATE_SERVICE}` in {}",
+                &id[..id.len().min(12)],
+                logs(sh, id).trim_end(),
+                stack.dir.display()
+            ),
+            Verdict::Wait(_) if Instant::now() >= deadline => bail!(
+                "{MIGRATE_SERVICE} has not finished after {} s. Its output so far:\n{}\nRaise --timeout if the migration is just slow; stop it with: cargo xtask deploy docker --down --version {version}",
+                timeout.as_secs(),
+                logs(sh, id).trim_end()
+            ),
+            Verdict::Wait(_) => thread::sleep(Duration::from_secs(1)),
+        }
+    }
+}
+
 fn logs(sh: &Shell, id: &str) -> String {
     match Cmd::new("docker")
         .args(["logs", "--tail", "50", id])
@@ -723,16 +805,20 @@ mod tests {
         let f = "-f /srv/dist/.deploy/orangescrum-v26.1.1-docker/docker-compose.yaml";
         let s = stack(Compose::Standalone);
         assert_eq!(
-            s.up(None).line(),
+            s.up(None, false).line(),
             format!("docker-compose -p orangescrum-v26-1-1 {f} up -d --build")
         );
         assert_eq!(
-            s.up(Some("registry.local/alpine:3.20.3")).line(),
+            s.up(Some("registry.local/alpine:3.20.3"), false).line(),
             format!("BASE_IMAGE=registry.local/alpine:3.20.3 docker-compose -p orangescrum-v26-1-1 {f} up -d --build")
         );
         assert_eq!(
-            s.queue_up(None).line(),
-            format!("docker-compose -p orangescrum-v26-1-1 {f} --profile queue up -d queue-worker")
+            stack(Compose::Plugin).up(None, true).line(),
+            format!("docker compose -p orangescrum-v26-1-1 {f} --profile queue up -d --build")
+        );
+        assert_eq!(
+            service_containers_cmd("orangescrum-v26-1-1", MIGRATE_SERVICE).line(),
+            "docker ps -a -q --filter label=com.docker.compose.project=orangescrum-v26-1-1 --filter label=com.docker.compose.service=migrate --filter label=com.docker.compose.oneoff=False"
         );
         assert_eq!(
             s.ps(APP_SERVICE).line(),
@@ -790,6 +876,17 @@ mod tests {
         assert!(fail("running none 0 0", true).contains("no health check"));
         assert_eq!(judge(&st("running none 0 0"), false), Verdict::Ready);
         assert!(fail("paused none 0 0", false).contains("paused"));
+
+        let one_shot = |t: &str| judge_one_shot(&st(t));
+        assert_eq!(one_shot("exited none 0 0"), Verdict::Ready);
+        assert!(matches!(one_shot("running none 0 0"), Verdict::Wait(_)));
+        assert!(matches!(one_shot("created none 0 0"), Verdict::Wait(_)));
+        assert_eq!(
+            one_shot("exited none 1 0"),
+            Verdict::Fail("exited with code 1".into())
+        );
+        assert!(matches!(one_shot("dead none 137 0"), Verdict::Fail(_)));
+        assert!(matches!(one_shot("paused none 0 0"), Verdict::Fail(_)));
     }
 
     #[test]

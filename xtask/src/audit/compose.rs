@@ -9,6 +9,11 @@
 //! crashes). A service without a `healthcheck` key is fine when it builds an image whose
 //! Dockerfile has a `HEALTHCHECK`. A service with `restart: "no"` is one-shot and needs
 //! neither a health check nor a restart policy.
+//!
+//! CPU limit: `cpus` (or `deploy.resources.limits.cpus`) or `cpu_quota`. A `cpus` value
+//! above 1 warns: Docker refuses to create the container on a host with fewer CPUs
+//! ("Range of CPUs is from 0.01 to N"), while a CFS quota above the host's capacity is
+//! accepted, so `cpu_quota`/`cpu_period` carries such a limit on every host.
 
 use super::{
     dockerfile, join_rel,
@@ -24,6 +29,7 @@ pub const NO_RESTART: &str = "compose-no-restart";
 pub const CONTAINER_NAME: &str = "compose-container-name";
 pub const COMMAND_SUBSTITUTION: &str = "compose-command-substitution";
 pub const IMAGE_UNPINNED: &str = "compose-image-unpinned";
+pub const CPUS_HOST_BOUND: &str = "compose-cpus-host-bound";
 
 /// The files `docker compose` reads without `-f`.
 const DEFAULT_FILES: &[&str] = &[
@@ -324,8 +330,31 @@ pub fn check_file(pkg: &Package, rel: &str, text: &str) -> Vec<AuditFinding> {
         }
         let cpu = has_any(
             svc,
-            &[&["cpus"], &["deploy", "resources", "limits", "cpus"]],
+            &[
+                &["cpus"],
+                &["deploy", "resources", "limits", "cpus"],
+                &["cpu_quota"],
+            ],
         );
+        for path in [&["cpus"][..], &["deploy", "resources", "limits", "cpus"]] {
+            let mut cur = Some(svc);
+            for k in path {
+                cur = cur.and_then(|c| c.get(k));
+            }
+            let Some(n) = cur else { continue };
+            if n.as_str()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .is_some_and(|v| v > 1.0)
+            {
+                out.push(AuditFinding::warning(
+                    CPUS_HOST_BOUND,
+                    rel,
+                    Some(n.line),
+                    format!("service {name}: {} = {} makes Docker refuse the container on a host with fewer CPUs", path.join("."), n.as_str().unwrap_or("?")),
+                    "limit CPU with cpu_period: 100000 and cpu_quota: <CPUs x 100000> instead (accepted on every host)",
+                ));
+            }
+        }
         let mem = has_any(
             svc,
             &[&["mem_limit"], &["deploy", "resources", "limits", "memory"]],
@@ -343,7 +372,7 @@ pub fn check_file(pkg: &Package, rel: &str, text: &str) -> Vec<AuditFinding> {
                 format!(
                     "service {name} has no {missing}: one runaway container can starve the host"
                 ),
-                "set deploy.resources.limits {cpus, memory} (and cpus/mem_limit for Compose 1.x)",
+                "set cpu_period/cpu_quota (or cpus) and deploy.resources.limits.memory",
             ));
         }
         let logging = svc.get("logging");
@@ -392,7 +421,7 @@ mod tests {
   restart: unless-stopped
   deploy:
     resources:
-      limits: {cpus: "2", memory: 2G}
+      limits: {cpus: "1", memory: 2G}
   logging:
     driver: json-file
     options: {max-size: "10m", max-file: "3"}
@@ -439,8 +468,8 @@ services:
         );
         assert_eq!(
             bad(
-                "      limits: {cpus: \"2\", memory: 2G}\n",
-                "      limits: {cpus: \"2\"}\n"
+                "      limits: {cpus: \"1\", memory: 2G}\n",
+                "      limits: {cpus: \"1\"}\n"
             ),
             [(NO_LIMITS, Some(14)), (NO_LIMITS, Some(19))]
         );
@@ -480,6 +509,44 @@ services:
         let err = ids("services:\n  a: [\n");
         assert_eq!(err.len(), 1);
         assert_eq!(err[0].0, PARSE);
+    }
+
+    #[test]
+    fn cpu_limits_that_depend_on_the_host_warn() {
+        let with = |limits: &str| {
+            ids(&GOOD.replace(
+                "      limits: {cpus: \"1\", memory: 2G}\n",
+                &format!("      limits: {limits}\n"),
+            ))
+        };
+        assert_eq!(
+            with("{cpus: \"2\", memory: 2G}"),
+            [(CPUS_HOST_BOUND, Some(9)), (CPUS_HOST_BOUND, Some(9))],
+            "both services merge the anchor"
+        );
+        let good = GOOD.replace(
+            "  restart: unless-stopped\n",
+            "  restart: unless-stopped\n  cpus: 1.5\n",
+        );
+        assert_eq!(
+            ids(&good),
+            [(CPUS_HOST_BOUND, Some(7)), (CPUS_HOST_BOUND, Some(7))]
+        );
+        let quota = GOOD.replace(
+            "      limits: {cpus: \"1\", memory: 2G}\n",
+            "      limits: {memory: 2G}\n",
+        );
+        assert_eq!(
+            ids(&quota),
+            [(NO_LIMITS, Some(14)), (NO_LIMITS, Some(19))],
+            "memory alone is not a CPU limit"
+        );
+        let quota = quota.replace(
+            "  restart: unless-stopped\n",
+            "  restart: unless-stopped\n  cpu_period: 100000\n  cpu_quota: 200000\n",
+        );
+        assert_eq!(ids(&quota), [], "a CFS quota is a CPU limit");
+        assert_eq!(with("{cpus: \"1\", memory: 2G}"), []);
     }
 
     #[test]
