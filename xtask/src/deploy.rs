@@ -67,11 +67,16 @@ pub struct DeployArgs {
     /// Also start the queue worker (compose profile "queue").
     #[arg(long)]
     pub queue: bool,
+    /// An extra compose file layered over the package's docker-compose.yaml (repeatable),
+    /// e.g. docker-compose.services.yml of the package (development databases) or a site
+    /// override. A relative path that does not exist as given is taken from the package.
+    #[arg(long, value_name = "FILE")]
+    pub compose_file: Vec<PathBuf>,
     /// Seconds to wait for the application container to become healthy.
     #[arg(long, value_name = "S", default_value_t = 120)]
     pub timeout: u64,
     /// Stop and remove the deployment's containers and network (volumes are kept).
-    #[arg(long, conflicts_with_all = ["env_file", "base_image", "queue"])]
+    #[arg(long, conflicts_with_all = ["env_file", "base_image", "queue", "compose_file"])]
     pub down: bool,
     /// With --down: also remove the deployment's volumes.
     #[arg(long, requires = "down")]
@@ -140,16 +145,23 @@ pub struct Stack {
     pub compose: Compose,
     pub project: String,
     pub dir: PathBuf,
+    /// Extra compose files, absolute, after the package's own.
+    pub extra: Vec<PathBuf>,
 }
 
 impl Stack {
     fn base(&self) -> Cmd {
-        self.compose
+        let mut c = self
+            .compose
             .cmd()
             .arg("-p")
             .arg(&self.project)
             .arg("-f")
-            .arg(self.dir.join(COMPOSE_FILE).to_string_lossy())
+            .arg(self.dir.join(COMPOSE_FILE).to_string_lossy());
+        for f in &self.extra {
+            c = c.arg("-f").arg(f.to_string_lossy());
+        }
+        c
     }
 
     fn with_base_image(cmd: Cmd, base_image: Option<&str>) -> Cmd {
@@ -365,10 +377,27 @@ fn up(proj: &Project, args: &DeployArgs) -> Result<()> {
     install_package(sh, &out_root, &archive, &top, args.env_file.as_deref())?;
     drop(lock);
 
+    let mut extra = Vec::new();
+    for f in &args.compose_file {
+        let path = if f.exists() || f.is_absolute() {
+            fsx::absolute(f)?
+        } else {
+            dir.join(f)
+        };
+        if !path.is_file() {
+            bail!(
+                "--compose-file {}: no such file (neither as given nor in {})",
+                f.display(),
+                dir.display()
+            );
+        }
+        extra.push(path);
+    }
     let stack = Stack {
         compose,
         project: project_name(&manifest.app, &version),
         dir: dir.clone(),
+        extra,
     };
     let base_image = args.base_image.as_deref();
     let timeout = Duration::from_secs(args.timeout);
@@ -720,10 +749,13 @@ fn down(proj: &Project, args: &DeployArgs) -> Result<()> {
     }
     let (compose, _) = Compose::detect(sh)?;
     docker_reachable(sh)?;
+    // Containers of services only an extra compose file defined are the project's
+    // orphans here, and --remove-orphans removes them too.
     let stack = Stack {
         compose,
         project: project_name(app, &version),
         dir: dir.clone(),
+        extra: Vec::new(),
     };
     stack
         .down(args.volumes)
@@ -797,6 +829,7 @@ mod tests {
             compose: c,
             project: "orangescrum-v26-1-1".into(),
             dir: "/srv/dist/.deploy/orangescrum-v26.1.1-docker".into(),
+            extra: Vec::new(),
         }
     }
 
@@ -815,6 +848,14 @@ mod tests {
         assert_eq!(
             stack(Compose::Plugin).up(None, true).line(),
             format!("docker compose -p orangescrum-v26-1-1 {f} --profile queue up -d --build")
+        );
+        let mut layered = stack(Compose::Standalone);
+        layered.extra.push("/srv/site/override.yml".into());
+        assert_eq!(
+            layered.up(None, false).line(),
+            format!(
+                "docker-compose -p orangescrum-v26-1-1 {f} -f /srv/site/override.yml up -d --build"
+            )
         );
         assert_eq!(
             service_containers_cmd("orangescrum-v26-1-1", MIGRATE_SERVICE).line(),
