@@ -268,20 +268,65 @@ fn hex_secret(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where the application finds its database and Redis, and what it listens on.
+struct Env {
+    app_port: String,
+    salt: String,
+    db_host: String,
+    db_port: u16,
+    db_password: String,
+    redis_host: String,
+    redis_port: u16,
+    redis_password: String,
+    /// Extra `KEY=value` lines.
+    extra: String,
+}
+
+impl Env {
+    /// Fresh secrets; database and Redis on made-up hosts (nothing answers there).
+    fn new(app_port: &str) -> Env {
+        Env {
+            app_port: app_port.to_string(),
+            salt: hex_secret(32),
+            db_host: "db.example.test".into(),
+            db_port: 5432,
+            db_password: hex_secret(16),
+            redis_host: "redis.example.test".into(),
+            redis_port: 6379,
+            redis_password: hex_secret(16),
+            extra: String::new(),
+        }
+    }
+
+    /// An environment file the validator accepts (the original's variable names).
+    fn render(&self) -> String {
+        format!(
+            "# test environment\nDEBUG=false\nAPP_BIND_IP=127.0.0.1\nAPP_PORT={}\n\
+             FULL_BASE_URL=https://orangescrum.example.test\nSECURITY_SALT={}\n\
+             DB_HOST={}\nDB_PORT={}\nDB_USERNAME=orangescrum\nDB_NAME=orangescrum\n\
+             DB_PASSWORD={}\nREDIS_HOST={}\nREDIS_PORT={}\nREDIS_PASSWORD={}\n\
+             CACHE_ENGINE=redis\nQUEUE_ENGINE=redis\n\
+             STORAGE_BUCKET=orangescrum-test\nSTORAGE_REGION=us-east-1\n\
+             EMAIL_TRANSPORT=smtp\nFROM_EMAIL=noreply@example.test\nSMTP_HOST=smtp.example.test\n\
+             SMTP_PORT=587\nSMTP_TLS=true\n{}",
+            self.app_port,
+            self.salt,
+            self.db_host,
+            self.db_port,
+            self.db_password,
+            self.redis_host,
+            self.redis_port,
+            self.redis_password,
+            self.extra
+        )
+    }
+}
+
 /// An environment file the validator accepts, with freshly generated secrets.
 fn env_file(port: u16, salt: &str) -> String {
-    format!(
-        "# test environment\nDEBUG=false\nAPP_BIND_IP=127.0.0.1\nAPP_PORT={port}\n\
-         FULL_BASE_URL=https://orangescrum.example.test\nSECURITY_SALT={salt}\n\
-         DB_HOST=db.example.test\nDB_PORT=5432\nDB_USERNAME=orangescrum\nDB_NAME=orangescrum\n\
-         DB_PASSWORD={}\nREDIS_HOST=redis.example.test\nREDIS_PORT=6379\nREDIS_PASSWORD={}\n\
-         CACHE_ENGINE=redis\nSESSION_HANDLER=cache\nQUEUE_ENGINE=redis\nQUEUE_HEARTBEAT_SECS=30\n\
-         AWS_S3_BUCKET=orangescrum-test\nAWS_S3_REGION=us-east-1\n\
-         EMAIL_TRANSPORT=smtp\nEMAIL_FROM=noreply@example.test\nSMTP_HOST=smtp.example.test\n\
-         SMTP_PORT=587\nSMTP_TLS=true\n",
-        hex_secret(16),
-        hex_secret(16)
-    )
+    let mut e = Env::new(&port.to_string());
+    e.salt = salt.to_string();
+    e.render()
 }
 
 /// `xtask` with a clean configuration environment (no XTASK_* from the caller).
@@ -310,175 +355,453 @@ fn stderr_of(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-#[test]
-fn deploy_docker_sample_release_end_to_end() {
-    require_docker();
-    let started = Instant::now();
-    let version = format!("v26.1.1-t{}", pid());
-    let project = format!("orangescrum-v26-1-1-t{}", pid());
-    let base = format!("xtask-test-busybox:deploy-{}", pid());
-    let run_name = format!("xtask-test-refusal-{}", pid());
-    let app_image = format!("orangescrum:{version}");
-    let mut guard = Cleanup::default();
-    guard.projects.push(project.clone());
-    guard.containers.push(run_name.clone());
-    guard.images.push(base.clone());
-    guard.images.push(app_image.clone());
-    import_base(&base);
+/// The compose command of this machine: `docker compose` when the plugin answers, else
+/// `docker-compose` (1.29).
+fn compose_program() -> &'static [&'static str] {
+    static PROG: OnceLock<&'static [&'static str]> = OnceLock::new();
+    PROG.get_or_init(|| {
+        let plugin = Command::new("docker")
+            .args(["compose", "version"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if plugin {
+            &["docker", "compose"]
+        } else {
+            &["docker-compose"]
+        }
+    })
+}
 
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("dist");
-    ok(xtask_clean()
-        .env("XTASK_RELEASE_VERSION", &version)
-        .args(["dist", "--sample", "--out"])
-        .arg(&out));
-
-    let port = free_port();
-    let good = tmp.path().join("good.env");
-    fs::write(&good, env_file(port, &hex_secret(32))).unwrap();
-    let bad = tmp.path().join("bad.env");
-    fs::write(
-        &bad,
-        env_file(
-            port,
-            "__CHANGE_ME_generate_with_helpers_generate-secrets.sh__",
-        ),
-    )
-    .unwrap();
-    let deploy = || {
-        let mut c = xtask_clean();
-        c.args(["deploy", "docker", "--out"]).arg(&out).args([
-            "--base-image",
-            &base,
-            "--timeout",
-            "120",
-        ]);
-        c
-    };
-    let deploy_dir = out
-        .join(".deploy")
-        .join(format!("orangescrum-{version}-docker"));
-
-    // The deploy validates the env file with the package's validator before anything runs.
-    let err = fails(deploy().arg("--env-file").arg(&bad));
-    assert!(err.contains("refusing to deploy"), "{err}");
-    assert!(has_error_about(&err, "SECURITY_SALT"), "{err}");
-    assert!(!deploy_dir.exists(), "a refused deploy installs nothing");
-    assert!(
-        docker_ok(&[
-            "ps",
-            "-aq",
-            "--filter",
-            &format!("label=com.docker.compose.project={project}")
-        ])
-        .is_empty(),
-        "a refused deploy starts nothing"
+/// `compose -p <project> -f <file>... <args>` with `BASE_IMAGE` set.
+fn compose(project: &str, files: &[&Path], base: &str, args: &[&str]) -> Output {
+    let prog = compose_program();
+    let mut c = Command::new(prog[0]);
+    c.args(&prog[1..]).args(["-p", project]);
+    for f in files {
+        c.arg("-f").arg(f);
+    }
+    c.args(args).env("BASE_IMAGE", base);
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {prog:?}: {e}"));
+    eprintln!(
+        "$ compose {args:?}: {}\n{}{}",
+        out.status,
+        stdout_of(&out),
+        stderr_of(&out)
     );
-    // No env file at all, and none from an earlier deploy: refused with the fix.
-    let err = fails(&mut deploy());
-    assert!(err.contains("--env-file"), "{err}");
+    out
+}
 
-    // A good env file: healthy, served on the host port.
-    let t = Instant::now();
-    let res = ok(deploy().arg("--env-file").arg(&good));
-    eprintln!("deploy took {:.1} s", t.elapsed().as_secs_f64());
-    let printed = stdout_of(&res);
-    assert!(
-        printed.contains(&format!("listening on http://127.0.0.1:{port}/")),
-        "{printed}"
-    );
-    let env_meta = fs::metadata(deploy_dir.join(".env")).unwrap();
-    assert_eq!(
-        env_meta.permissions().mode() & 0o777,
-        0o600,
-        ".env is private"
-    );
-    assert_eq!(
-        fs::read(deploy_dir.join(".env")).unwrap(),
-        fs::read(&good).unwrap()
-    );
-
-    let app_id = docker_ok(&[
+/// Ids of a service's containers (stopped ones too; not `run` one-offs).
+fn service_ids(project: &str, service: &str) -> Vec<String> {
+    lines(&docker_ok(&[
         "ps",
+        "-a",
         "-q",
         "--filter",
         &format!("label=com.docker.compose.project={project}"),
         "--filter",
-        "label=com.docker.compose.service=orangescrum-app",
-    ]);
-    assert_eq!(lines(&app_id).len(), 1, "one application container");
-    assert_eq!(
-        docker_ok(&["inspect", "--format", "{{.State.Health.Status}}", &app_id]),
-        "healthy"
-    );
-    assert_eq!(http_get_status(port, "/home/healthcheck"), 200);
-    assert_eq!(http_get_status(port, "/no/such/page"), 404);
-    let status = docker_ok(&["exec", &app_id, "cat", "/proc/1/status"]);
-    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
-    assert_eq!(
-        uid.split_whitespace().skip(1).collect::<Vec<_>>(),
-        ["1000", "1000", "1000", "1000"],
-        "the application runs as uid 1000: {uid}"
-    );
-    assert_eq!(
-        docker_ok(&["inspect", "--format", "{{.Config.Image}}", &app_id]),
-        app_image
-    );
-
-    // The image itself refuses a placeholder secret (its entrypoint runs the validator).
-    let refused = docker(&[
-        "run",
-        "--name",
-        &run_name,
-        "--env-file",
-        bad.to_str().unwrap(),
-        &app_image,
-    ]);
-    let logs = format!("{}{}", stdout_of(&refused), stderr_of(&refused));
-    assert!(
-        !refused.status.success(),
-        "container started with a placeholder salt: {logs}"
-    );
-    assert!(has_error_about(&logs, "SECURITY_SALT"), "{logs}");
-    assert!(logs.contains("refusing to start"), "{logs}");
-    assert_ne!(
-        docker_ok(&["inspect", "--format", "{{.State.ExitCode}}", &run_name]),
-        "0"
-    );
-    docker_ok(&["rm", "-f", &run_name]);
-
-    // Redeploy with the .env already in the deploy folder, plus the queue worker.
-    ok(deploy().args(["--version", &version, "--queue"]));
-    let worker = docker_ok(&[
-        "ps",
+        &format!("label=com.docker.compose.service={service}"),
         "--filter",
-        &format!("label=com.docker.compose.project={project}"),
-        "--filter",
-        "label=com.docker.compose.service=queue-worker",
-        "--format",
-        "{{.ID}} {{.State}}",
-    ]);
-    assert!(worker.ends_with(" running"), "queue worker: {worker:?}");
-    assert_eq!(
-        http_get_status(port, "/home/healthcheck"),
-        200,
-        "still serving"
-    );
+        "label=com.docker.compose.oneoff=False",
+    ]))
+}
 
-    // --down: containers and network gone, the deploy folder (with .env) kept.
+fn inspect(id: &str, format: &str) -> String {
+    docker_ok(&["inspect", "--format", format, id])
+}
+
+fn container_logs(id: &str) -> String {
+    let out = docker(&["logs", id]);
+    format!("{}{}", stdout_of(&out), stderr_of(&out))
+}
+
+/// Polls `f` once a second until it gives a value; panics after `secs` with `what`.
+fn wait_until<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs} s: {what}"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// `n` consecutive free loopback ports; returns the first.
+fn free_port_range(n: u16) -> u16 {
+    'outer: for _ in 0..50 {
+        let first = free_port();
+        if first > 65535 - n {
+            continue;
+        }
+        for p in first..first + n {
+            if TcpListener::bind(("127.0.0.1", p)).is_err() {
+                continue 'outer;
+            }
+        }
+        return first;
+    }
+    panic!("no {n} consecutive free ports on 127.0.0.1");
+}
+
+/// `package docker --sample` of release `version` into `out`; returns the package folder.
+fn package_docker(version: &str, out: &Path) -> std::path::PathBuf {
     ok(xtask_clean()
-        .args(["deploy", "docker", "--down", "--out"])
-        .arg(&out)
-        .args(["--version", &version]));
-    let project_filter = format!("label=com.docker.compose.project={project}");
-    assert!(docker_ok(&["ps", "-aq", "--filter", &project_filter]).is_empty());
-    assert!(docker_ok(&["network", "ls", "-q", "--filter", &project_filter]).is_empty());
-    assert!(deploy_dir.join(".env").is_file());
+        .env("XTASK_RELEASE_VERSION", version)
+        .args(["package", "docker", "--sample", "--out"])
+        .arg(out));
+    let dir = out.join(version).join("docker");
     assert!(
-        TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "port released"
+        dir.join("docker-compose.yaml").is_file(),
+        "{}",
+        dir.display()
     );
-    eprintln!("deploy test took {:.1} s", started.elapsed().as_secs_f64());
+    dir
+}
+
+fn write_exec(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Test stand-in for the application binary: says how the entrypoint called it, serves
+/// the health check with busybox httpd on APP_BIND_IP:APP_PORT, and takes time for
+/// recurring_task and the worker, so the scheduler's and restart policy's timing shows.
+const STUB_BINARY: &str = r#"#!/bin/sh
+case "$*" in
+    php-server)
+        echo "stub php-server on ${APP_BIND_IP}:${APP_PORT} ini=${PHP_INI_SCAN_DIR}"
+        mkdir -p /tmp/www/home && echo ok >/tmp/www/home/healthcheck
+        exec httpd -f -p "${APP_BIND_IP}:${APP_PORT}" -h /tmp/www
+        ;;
+    "php-cli bin/cake.php recurring_task")
+        echo "recurring_task start $(date +%s)"
+        sleep 6
+        echo "recurring_task end $(date +%s)"
+        ;;
+    "php-cli bin/cake.php queue worker "*)
+        echo "worker argv: $* ini=${PHP_INI_SCAN_DIR}"
+        sleep 3
+        ;;
+    *)
+        echo "stub: unexpected arguments: $*" >&2
+        exit 64
+        ;;
+esac
+"#;
+
+/// Test stand-in for helpers/migrate.sh: reports its call (the password only as a hash)
+/// and fails like the real one when the database does not answer.
+const STUB_MIGRATE: &str = r#"#!/bin/sh
+echo "migrate stub: $* cwd=$(pwd) ini=${PHP_INI_SCAN_DIR} password_sha256=$(printf %s "${DB_PASSWORD}" | sha256sum | cut -d' ' -f1)"
+if [ "${DB_HOST}" = unreachable.invalid ]; then
+    echo "migrate stub: the database at ${DB_HOST}:${DB_PORT} did not answer" >&2
+    exit 1
+fi
+sleep 2
+echo "migrate stub: done"
+"#;
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The package's compose file and entrypoint with stand-ins for the binary and the
+/// migration runner (no PHP): start order, one migration per `up` however many web
+/// replicas, the scheduler's clock-aligned sequential runs and prompt stop, the worker's
+/// arguments and restarts, DB_PASSWORD_FILE, limits, init, and a failed migration that
+/// keeps everything else from starting.
+#[test]
+fn compose_runs_one_migration_then_the_services_with_their_limits() {
+    require_docker();
+    let started = Instant::now();
+    let version = format!("v26.1.1-c{}", pid());
+    let project = format!("xtask-compose-t{}", pid());
+    let base = format!("xtask-test-busybox:compose-{}", pid());
+    let mut guard = Cleanup::default();
+    guard.projects.push(project.clone());
+    guard.images.push(base.clone());
+    guard.images.push(format!("orangescrum:{version}"));
+    import_base(&base);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = package_docker(&version, &tmp.path().join("out"));
+    let compose_file = pkg.join("docker-compose.yaml");
+    let services_file = pkg.join("docker-compose.services.yml");
+    write_exec(&pkg.join("orangescrum-app/osv4-prod"), STUB_BINARY);
+    write_exec(&pkg.join("helpers/migrate.sh"), STUB_MIGRATE);
+    let first_port = free_port_range(3);
+    let mut env = Env::new(&format!("{first_port}-{}", first_port + 2));
+    env.extra = "WORKER_MAX_RUNTIME=3\nWORKER_SLEEP=1\nSTORAGE_ACCESS_KEY=minio-test\nSTORAGE_SECRET_KEY=minio-test-secret\n".into();
+    fs::write(pkg.join(".env"), env.render()).unwrap();
+    let override_file = tmp.path().join("test-override.yml");
+    fs::write(
+        &override_file,
+        "services:\n  scheduler:\n    command: [\"scheduler\", \"4\"]\n",
+    )
+    .unwrap();
+    let files = [compose_file.as_path(), override_file.as_path()];
+    let run = |args: &[&str]| compose(&project, &files, &base, args);
+
+    // The files parse, alone and with the development services, and say what they must.
+    for f in [
+        vec![compose_file.as_path()],
+        vec![compose_file.as_path(), services_file.as_path()],
+    ] {
+        let out = compose(&project, &f, &base, &["config"]);
+        assert!(out.status.success(), "compose config of {f:?} failed");
+        let text = stdout_of(&out);
+        assert!(
+            text.contains("condition: service_completed_successfully"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("cpus: 2") && !text.contains("cpus: '2"),
+            "no hard cpus limit: {text}"
+        );
+    }
+    let services = lines(&stdout_of(&run(&[
+        "--profile",
+        "queue",
+        "config",
+        "--services",
+    ])));
+    for s in ["migrate", "orangescrum-app", "scheduler", "queue-worker"] {
+        assert!(services.contains(&s.to_string()), "{services:?}");
+    }
+
+    // Three web replicas: one migration, and every replica starts after it finished.
+    let up = run(&["up", "-d", "--build", "--scale", "orangescrum-app=3"]);
+    assert!(up.status.success(), "compose up failed");
+    let migrate = service_ids(&project, "migrate");
+    assert_eq!(migrate.len(), 1, "one migrate container: {migrate:?}");
+    let m = &migrate[0];
+    assert_eq!(
+        inspect(m, "{{.State.Status}} {{.State.ExitCode}}"),
+        "exited 0"
+    );
+    let mlog = container_logs(m);
+    assert!(
+        mlog.contains("migrate stub: /app/osv4-prod cwd=/app ini=:/app/php"),
+        "{mlog}"
+    );
+    assert!(
+        mlog.contains(&format!("password_sha256={}", sha256_hex(&env.db_password))),
+        "{mlog}"
+    );
+    assert!(
+        !mlog.contains(&env.db_password),
+        "the password is never printed"
+    );
+    let finished = inspect(m, "{{.State.FinishedAt}}");
+    let apps = service_ids(&project, "orangescrum-app");
+    assert_eq!(apps.len(), 3, "{apps:?}");
+    for id in &apps {
+        // RFC 3339 in UTC with the same precision: string order is time order.
+        let at = inspect(id, "{{.State.StartedAt}}");
+        assert!(
+            at > finished,
+            "replica {id} started at {at}, before the migration finished at {finished}"
+        );
+    }
+    assert_eq!(service_ids(&project, "scheduler").len(), 1, "one scheduler");
+
+    // Limits, init, pids, extra host; the web server listens per APP_BIND_IP/APP_PORT.
+    let app = &apps[0];
+    assert_eq!(
+        inspect(app, "{{.HostConfig.NanoCpus}} {{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.Memory}} {{.HostConfig.MemoryReservation}} {{.HostConfig.PidsLimit}} {{.HostConfig.Init}} {{.HostConfig.ExtraHosts}}"),
+        format!("0 100000 200000 {} {} 1024 true [host.docker.internal:host-gateway]", 2u64 << 30, 512u64 << 20)
+    );
+    let sched = &service_ids(&project, "scheduler")[0];
+    assert_eq!(
+        inspect(sched, "{{.HostConfig.CpuQuota}} {{.HostConfig.Memory}} {{.HostConfig.MemoryReservation}} {{.HostConfig.Init}} {{.HostConfig.RestartPolicy.Name}}"),
+        format!("100000 {} {} true unless-stopped", 1u64 << 30, 256u64 << 20)
+    );
+    assert_eq!(inspect(m, "{{.HostConfig.RestartPolicy.Name}}"), "no");
+    let alog = container_logs(app);
+    assert!(
+        alog.contains("stub php-server on 0.0.0.0:8080 ini=:/app/php"),
+        "{alog}"
+    );
+    for id in &apps {
+        let h = wait_until(100, "replicas healthy", || {
+            let h = inspect(id, "{{.State.Health.Status}}");
+            (h != "starting").then_some(h)
+        });
+        assert_eq!(h, "healthy", "{}", container_logs(id));
+    }
+    let mut served = 0;
+    for p in first_port..first_port + 3 {
+        if TcpStream::connect(("127.0.0.1", p)).is_ok() {
+            assert_eq!(http_get_status(p, "/home/healthcheck"), 200);
+            served += 1;
+        }
+    }
+    assert_eq!(
+        served, 3,
+        "each replica on its own port of APP_PORT's range"
+    );
+
+    // PID 1 is Docker's init: an orphaned process is reaped, not left a zombie.
+    assert!(docker_ok(&["exec", app, "cat", "/proc/1/cmdline"]).contains("docker-init"));
+    docker_ok(&["exec", app, "sh", "-c", "sleep 1 & exit 0"]);
+    std::thread::sleep(Duration::from_secs(3));
+    let states = docker_ok(&["exec", app, "sh", "-c", "cat /proc/[0-9]*/stat"]);
+    assert!(
+        !states
+            .lines()
+            .any(|l| l.split_whitespace().nth(2) == Some("Z")),
+        "zombies: {states}"
+    );
+
+    // The scheduler: runs on multiples of its interval (4 s here), one after the other
+    // (each run takes 6 s, so every other slot is skipped, never overlapped).
+    let runs = wait_until(60, "three recurring_task runs", || {
+        let log = container_logs(sched);
+        let starts: Vec<u64> = log
+            .lines()
+            .filter_map(|l| l.strip_prefix("recurring_task start "))
+            .map(|t| t.trim().parse().unwrap())
+            .collect();
+        (starts.len() >= 3).then_some((starts, log))
+    });
+    let (starts, slog) = runs;
+    let ends: Vec<u64> = slog
+        .lines()
+        .filter_map(|l| l.strip_prefix("recurring_task end "))
+        .map(|t| t.trim().parse().unwrap())
+        .collect();
+    for (i, s) in starts.iter().enumerate() {
+        // date +%s inside the stub may tick once after the slot's second.
+        assert!(s % 4 <= 1, "run {i} at {s} is not on a 4 s slot: {slog}");
+        if i > 0 {
+            assert!(
+                *s >= ends[i - 1],
+                "run {i} overlapped the previous one: {slog}"
+            );
+        }
+    }
+    assert!(
+        slog.contains("entrypoint: scheduler: recurring_task finished in"),
+        "{slog}"
+    );
+    // Stop during a run: prompt and clean.
+    wait_until(20, "a run in progress", || {
+        let l = container_logs(sched);
+        (l.matches("recurring_task start").count() > l.matches("recurring_task end").count())
+            .then_some(())
+    });
+    let t = Instant::now();
+    docker_ok(&["stop", "-t", "30", sched]);
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(5), "docker stop took {took:?}");
+    assert_eq!(inspect(sched, "{{.State.ExitCode}}"), "0");
+    assert!(container_logs(sched).contains("entrypoint: scheduler: stopped"));
+
+    // The worker: the original's arguments from WORKER_MAX_RUNTIME/WORKER_SLEEP, started
+    // again by the restart policy after it exits.
+    assert!(run(&["--profile", "queue", "up", "-d", "queue-worker"])
+        .status
+        .success());
+    let worker = service_ids(&project, "queue-worker");
+    assert_eq!(worker.len(), 1);
+    let wlog = wait_until(40, "the worker restarted twice", || {
+        let l = container_logs(&worker[0]);
+        (l.matches("worker argv:").count() >= 3).then_some(l)
+    });
+    assert!(
+        wlog.contains("worker argv: php-cli bin/cake.php queue worker --max-runtime 3 --sleep 1 --verbose ini=:/app/php"),
+        "{wlog}"
+    );
+    assert_eq!(
+        inspect(
+            &worker[0],
+            "{{.HostConfig.CpuQuota}} {{.HostConfig.Memory}}"
+        ),
+        format!("100000 {}", 1u64 << 30)
+    );
+
+    // DB_PASSWORD_FILE (Docker secrets) supplies the password, never printed.
+    let secret = hex_secret(20);
+    let secret_file = tmp.path().join("db_password");
+    fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    fs::set_permissions(&secret_file, fs::Permissions::from_mode(0o444)).unwrap();
+    let mount = format!("{}:/run/secrets/db_password:ro", secret_file.display());
+    let out = run(&[
+        "run",
+        "--rm",
+        "-v",
+        &mount,
+        "-e",
+        "DB_PASSWORD_FILE=/run/secrets/db_password",
+        "-e",
+        "DB_PASSWORD=",
+        "migrate",
+    ]);
+    let text = format!("{}{}", stdout_of(&out), stderr_of(&out));
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("password_sha256={}", sha256_hex(&secret))),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&secret),
+        "the secret is never printed: {text}"
+    );
+    let out = run(&[
+        "run",
+        "--rm",
+        "-e",
+        "DB_PASSWORD_FILE=/run/secrets/missing",
+        "migrate",
+    ]);
+    let text = format!("{}{}", stdout_of(&out), stderr_of(&out));
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("DB_PASSWORD_FILE=/run/secrets/missing is not a readable file"),
+        "{text}"
+    );
+    assert!(!text.contains("migrate stub"), "nothing ran: {text}");
+
+    // A failed migration starts nothing else, and its output names the database.
+    assert!(run(&["--profile", "queue", "down", "--remove-orphans"])
+        .status
+        .success());
+    env.db_host = "unreachable.invalid".into();
+    fs::write(pkg.join(".env"), env.render()).unwrap();
+    let up = run(&["up", "-d"]);
+    assert!(!up.status.success(), "up succeeded with a failed migration");
+    let migrate = service_ids(&project, "migrate");
+    assert_eq!(
+        inspect(&migrate[0], "{{.State.Status}} {{.State.ExitCode}}"),
+        "exited 1"
+    );
+    assert!(
+        container_logs(&migrate[0]).contains("unreachable.invalid:5432 did not answer"),
+        "{}",
+        container_logs(&migrate[0])
+    );
+    for s in ["orangescrum-app", "scheduler"] {
+        let running: Vec<String> = service_ids(&project, s)
+            .into_iter()
+            .filter(|id| inspect(id, "{{.State.Running}}") == "true")
+            .collect();
+        assert!(
+            running.is_empty(),
+            "{s} started despite the failed migration"
+        );
+    }
+    drop(guard);
+    eprintln!("compose test took {:.1} s", started.elapsed().as_secs_f64());
 }
 
 /// Builder stand-ins: same build arguments and contract as the real base/embed
