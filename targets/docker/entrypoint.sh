@@ -113,7 +113,7 @@ scheduler() {
     stopping=
     child=
     trap on_stop TERM INT
-    log "scheduler: bin/cake.php recurring_task every ${interval}s, aligned to the clock, one run at a time"
+    log "scheduler: the recurring_task command every ${interval}s, aligned to the clock, one run at a time"
     while [ -z "$stopping" ]; do
         now=$(date +%s)
         sleep $((interval - now % interval)) &
