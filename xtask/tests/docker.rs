@@ -581,7 +581,14 @@ fn compose_runs_one_migration_then_the_services_with_their_limits() {
 
     // Three web replicas: one migration, and every replica starts after it finished.
     let up = run(&["up", "-d", "--build", "--scale", "orangescrum-app=3"]);
-    assert!(up.status.success(), "compose up failed");
+    assert!(
+        up.status.success(),
+        "compose up failed; migrate said: {:?}",
+        service_ids(&project, "migrate")
+            .iter()
+            .map(|id| container_logs(id))
+            .collect::<Vec<_>>()
+    );
     let migrate = service_ids(&project, "migrate");
     assert_eq!(migrate.len(), 1, "one migrate container: {migrate:?}");
     let m = &migrate[0];
