@@ -70,7 +70,12 @@ validate() {
         die "/tmp is not writable — the application unpacks itself there; mount a tmpfs at /tmp (see docker-compose.yaml)"
     fi
     load_password_file
-    if ! "$VALIDATOR"; then
+    # Inside the container APP_BIND_IP/APP_PORT are the container's own socket (set by
+    # the image and the compose file, 0.0.0.0:@@HTTP_PORT@@), not the operator's: their
+    # .env values only choose the published host address, which compose and
+    # "helpers/validate-env.sh --env-file .env" check on the host. Validating them here
+    # would warn about 0.0.0.0 on every start.
+    if ! env -u APP_BIND_IP -u APP_PORT "$VALIDATOR"; then
         log "refusing to start: the environment failed validation (ERROR lines above name each variable and its fix)."
         log "edit .env next to docker-compose.yaml, check it with: helpers/validate-env.sh --env-file .env"
         die "then recreate the containers: docker compose up -d"
