@@ -811,6 +811,403 @@ fn compose_runs_one_migration_then_the_services_with_their_limits() {
     eprintln!("compose test took {:.1} s", started.elapsed().as_secs_f64());
 }
 
+/// The host's Debian programs inside a test container: PHP (with pdo_pgsql and redis),
+/// PostgreSQL 15 and Redis, read-only.
+const HOST_PROGRAMS: [&str; 5] = [
+    "/usr:/usr:ro",
+    "/lib:/lib:ro",
+    "/lib64:/lib64:ro",
+    "/etc/php:/etc/php:ro",
+    "/etc/alternatives:/etc/alternatives:ro",
+];
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// Test-only compose override for the PHP-backed deployment: PostgreSQL and Redis from
+/// Debian's packages in containers of the project (docker-compose 1.29 cannot take the
+/// web service's published port away, so the containers cannot join the host network;
+/// a service on the project network is reachable only by the containers the test made),
+/// the host's `php` for the stand-in binary, a 3 s scheduler slot and a fast health check.
+/// `$$` is Compose's escape for a `$` the container's shell expands.
+fn php_override(base: &str, env_path: &Path) -> String {
+    let pg_script = format!(
+        "set -e; umask 077; printf '%s' \"$$DB_PASSWORD\" >/tmp/pw; \
+         {PG_BIN}/initdb -D /tmp/pg -U \"$$DB_USERNAME\" --pwfile=/tmp/pw --auth-local=trust \
+         --auth-host=scram-sha-256 -E UTF8 --no-locale >/dev/null; rm -f /tmp/pw; \
+         echo 'host all all all scram-sha-256' >>/tmp/pg/pg_hba.conf; \
+         {PG_BIN}/pg_ctl -D /tmp/pg -o '-c listen_addresses= -c unix_socket_directories=/tmp' -w start >/dev/null; \
+         {PG_BIN}/psql -h /tmp -U \"$$DB_USERNAME\" -d postgres -qc \"CREATE DATABASE \\\"$$DB_NAME\\\"\"; \
+         {PG_BIN}/pg_ctl -D /tmp/pg -w stop >/dev/null; \
+         exec {PG_BIN}/postgres -D /tmp/pg -c listen_addresses='*' -c unix_socket_directories=/tmp -p 5432"
+    );
+    let redis_script = "exec /usr/bin/redis-server --bind 0.0.0.0 --port 6379 --requirepass \"$$REDIS_PASSWORD\" --save '' --appendonly no --dir /tmp --protected-mode no";
+    let php = serde_json::json!({
+        "volumes": HOST_PROGRAMS,
+        "environment": {"ORANGESCRUM_SAMPLE_PHP": "/usr/bin/php"},
+    });
+    let service = |script: &str| {
+        serde_json::json!({
+            "image": base,
+            "user": "1000:1000",
+            "env_file": env_path,
+            "command": ["/bin/sh", "-c", script],
+            "volumes": &HOST_PROGRAMS[..3],
+            "restart": "no",
+        })
+    };
+    let mut scheduler = php.clone();
+    scheduler["command"] = serde_json::json!(["scheduler", "3"]);
+    // Each run takes 4 s, longer than the slot: runs must queue up, never overlap.
+    scheduler["environment"]["RECURRING_TASK_SECONDS"] = "4".into();
+    let mut app = php.clone();
+    app["healthcheck"] = serde_json::json!({"interval": "2s", "start_period": "60s"});
+    serde_json::to_string_pretty(&serde_json::json!({
+        "services": {
+            "postgres": service(&pg_script),
+            "redis": service(redis_script),
+            "migrate": php,
+            "orangescrum-app": app,
+            "scheduler": scheduler,
+            "queue-worker": php,
+        }
+    }))
+    .unwrap()
+}
+
+/// `psql -Atc SQL` inside the test's PostgreSQL container.
+fn psql(pg: &str, sql: &str) -> String {
+    docker_ok(&[
+        "exec",
+        pg,
+        &format!("{PG_BIN}/psql"),
+        "-h",
+        "/tmp",
+        "-U",
+        "orangescrum",
+        "-d",
+        "orangescrum",
+        "-Atc",
+        sql,
+    ])
+}
+
+/// What a migration or a seeding would change: migration logs of app and plugin, and the
+/// rows the seeders and pg_config_*.sql write.
+const DB_STATE: &str =
+    "SELECT (SELECT count(*) FROM phinxlog) || ' ' || (SELECT count(*) FROM payments_phinxlog) \
+    || ' ' || (SELECT count(*) FROM actions) || ' ' || (SELECT count(*) FROM settings)";
+
+/// `cargo xtask deploy docker` of a `--sample` release with the stand-in running the PHP
+/// fixture on Debian's php, against Debian's PostgreSQL and Redis: env refusals; a
+/// database that does not answer stops the deployment before the web server with the
+/// migration's output naming host:port; the first start migrates and seeds, the second
+/// does neither; the scheduler runs recurring_task one run at a time; the worker takes a
+/// job from Redis and is restarted after its max runtime; three web replicas run one
+/// migration; the image refuses a placeholder secret; --down removes everything.
+#[test]
+fn deploy_docker_migrates_seeds_and_schedules_with_postgres_and_redis() {
+    require_docker();
+    let started = Instant::now();
+    let version = format!("v26.1.1-t{}", pid());
+    let project = format!("orangescrum-v26-1-1-t{}", pid());
+    let base = format!("xtask-test-busybox:deploy-{}", pid());
+    let run_name = format!("xtask-test-refusal-{}", pid());
+    let app_image = format!("orangescrum:{version}");
+    let mut guard = Cleanup::default();
+    guard.projects.push(project.clone());
+    guard.containers.push(run_name.clone());
+    guard.images.push(base.clone());
+    guard.images.push(app_image.clone());
+    import_base(&base);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    ok(xtask_clean()
+        .env("XTASK_RELEASE_VERSION", &version)
+        .args(["dist", "--sample", "--out"])
+        .arg(&out));
+    let deploy_dir = out
+        .join(".deploy")
+        .join(format!("orangescrum-{version}-docker"));
+    let override_file = tmp.path().join("test-override.yml");
+    fs::write(
+        &override_file,
+        php_override(&base, &deploy_dir.join(".env")),
+    )
+    .unwrap();
+
+    let port = free_port();
+    let mut env = Env::new(&port.to_string());
+    env.db_host = "postgres".into();
+    env.redis_host = "redis".into();
+    env.extra = "DB_WAIT_TIMEOUT=5\nWORKER_MAX_RUNTIME=20\nWORKER_SLEEP=1\n".into();
+    let good = tmp.path().join("good.env");
+    fs::write(&good, env.render()).unwrap();
+    let mut down_db = Env {
+        db_port: 5433,
+        ..Env::new(&port.to_string())
+    };
+    down_db.db_host = "postgres".into();
+    down_db.redis_host = "redis".into();
+    down_db.extra = env.extra.clone();
+    let db_down = tmp.path().join("db-down.env");
+    fs::write(&db_down, down_db.render()).unwrap();
+    let bad = tmp.path().join("bad.env");
+    fs::write(
+        &bad,
+        env_file(
+            port,
+            "__CHANGE_ME_generate_with_helpers_generate-secrets.sh__",
+        ),
+    )
+    .unwrap();
+    let deploy = || {
+        let mut c = xtask_clean();
+        c.args(["deploy", "docker", "--out"]).arg(&out).args([
+            "--base-image",
+            &base,
+            "--timeout",
+            "120",
+            "--compose-file",
+        ]);
+        c.arg(&override_file);
+        c
+    };
+    let project_filter = format!("label=com.docker.compose.project={project}");
+
+    // The deploy validates the env file with the package's validator before anything runs.
+    let err = fails(deploy().arg("--env-file").arg(&bad));
+    assert!(err.contains("refusing to deploy"), "{err}");
+    assert!(has_error_about(&err, "SECURITY_SALT"), "{err}");
+    assert!(!deploy_dir.exists(), "a refused deploy installs nothing");
+    assert!(
+        docker_ok(&["ps", "-aq", "--filter", &project_filter]).is_empty(),
+        "a refused deploy starts nothing"
+    );
+    // No env file at all, and none from an earlier deploy: refused with the fix.
+    let err = fails(&mut deploy());
+    assert!(err.contains("--env-file"), "{err}");
+
+    // The database does not answer (nothing on 5433): bounded wait, the migration's
+    // output naming host:port, and no web server.
+    let t = Instant::now();
+    let err = fails(deploy().arg("--env-file").arg(&db_down));
+    assert!(err.contains("the database migration failed"), "{err}");
+    assert!(
+        err.contains("postgres:5433"),
+        "the error names host:port: {err}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(100),
+        "bounded wait: {:?}",
+        t.elapsed()
+    );
+    assert!(
+        service_ids(&project, "orangescrum-app").is_empty(),
+        "no web container after a failed migration"
+    );
+    let pg = wait_until(30, "the test's PostgreSQL container", || {
+        service_ids(&project, "postgres").pop()
+    });
+
+    // First start: migrates (app and plugin) and seeds, then serves.
+    let t = Instant::now();
+    let res = ok(deploy().arg("--env-file").arg(&good));
+    eprintln!("deploy took {:.1} s", t.elapsed().as_secs_f64());
+    let printed = stdout_of(&res);
+    assert!(
+        printed.contains(&format!("listening on http://127.0.0.1:{port}/")),
+        "{printed}"
+    );
+    assert!(
+        stderr_of(&res).contains("migrate finished"),
+        "{}",
+        stderr_of(&res)
+    );
+    let migrate = service_ids(&project, "migrate");
+    assert_eq!(migrate.len(), 1);
+    let mlog = container_logs(&migrate[0]);
+    assert!(mlog.contains("Seeded 3 actions."), "{mlog}");
+    assert!(
+        !mlog.contains(&env.db_password),
+        "the password is never printed"
+    );
+    let first = psql(&pg, DB_STATE);
+    let counts: Vec<u64> = first.split(' ').map(|n| n.parse().unwrap()).collect();
+    assert!(
+        counts[0] >= 1 && counts[1] >= 1,
+        "app and plugin migrated: {first}"
+    );
+    assert_eq!(counts[2], 3, "seeded once: {first}");
+    assert_eq!(http_get_status(port, "/home/healthcheck"), 200);
+    assert_eq!(http_get_status(port, "/no/such/page"), 404);
+    let env_meta = fs::metadata(deploy_dir.join(".env")).unwrap();
+    assert_eq!(
+        env_meta.permissions().mode() & 0o777,
+        0o600,
+        ".env is private"
+    );
+    let app_id = service_ids(&project, "orangescrum-app").pop().unwrap();
+    // Every process (Docker's init as PID 1, the server, PHP) runs as uid 1000.
+    assert!(docker_ok(&["exec", &app_id, "cat", "/proc/1/cmdline"]).contains("docker-init"));
+    let uids = docker_ok(&[
+        "exec",
+        &app_id,
+        "sh",
+        "-c",
+        "grep -h ^Uid: /proc/[0-9]*/status",
+    ]);
+    assert!(uids.lines().count() >= 2, "{uids}");
+    for l in uids.lines() {
+        assert_eq!(
+            l.split_whitespace().skip(1).collect::<Vec<_>>(),
+            ["1000", "1000", "1000", "1000"],
+            "{uids}"
+        );
+    }
+    assert_eq!(inspect(&app_id, "{{.Config.Image}}"), app_image);
+
+    // The scheduler runs recurring_task, never two at once (each run outlasts its slot).
+    let runs = wait_until(60, "three finished recurring_task runs", || {
+        let n: u64 = psql(
+            &pg,
+            "SELECT count(*) FROM recurring_runs WHERE finished_at IS NOT NULL",
+        )
+        .parse()
+        .unwrap();
+        (n >= 3).then_some(n)
+    });
+    let overlaps = psql(
+        &pg,
+        "SELECT count(*) FROM recurring_runs a JOIN recurring_runs b ON a.id < b.id \
+         WHERE b.started_at < coalesce(a.finished_at, 'infinity')",
+    );
+    assert_eq!(overlaps, "0", "{runs} runs, overlapping pairs: {overlaps}");
+    let sched = service_ids(&project, "scheduler");
+    assert_eq!(sched.len(), 1, "one scheduler");
+    assert!(container_logs(&sched[0]).contains("recurring_task run 1 finished"));
+
+    // Second start (with the queue worker): no migration, no seeding, still serving.
+    let res = ok(deploy().args(["--version", &version, "--queue"]));
+    let migrate = service_ids(&project, "migrate");
+    let mlog = container_logs(&migrate[0]);
+    assert!(mlog.contains("No migrations to run for the app."), "{mlog}");
+    assert!(mlog.contains("seeding skipped"), "{mlog}");
+    assert_eq!(
+        psql(&pg, DB_STATE),
+        first,
+        "the second start changed the database"
+    );
+    assert!(stderr_of(&res).contains("queue-worker is running"));
+    assert_eq!(
+        http_get_status(port, "/home/healthcheck"),
+        200,
+        "still serving"
+    );
+
+    // The worker takes a job pushed into Redis, and is started again after its max runtime.
+    let redis = service_ids(&project, "redis").pop().unwrap();
+    let job = format!("job-{}", pid());
+    docker_ok(&[
+        "exec",
+        "-e",
+        &format!("REDISCLI_AUTH={}", env.redis_password),
+        &redis,
+        "/usr/bin/redis-cli",
+        "LPUSH",
+        "orangescrum:queue:default",
+        &job,
+    ]);
+    wait_until(30, "the worker processed the job", || {
+        (psql(
+            &pg,
+            &format!("SELECT count(*) FROM queue_processed WHERE job = '{job}'"),
+        ) == "1")
+            .then_some(())
+    });
+    let worker = service_ids(&project, "queue-worker").pop().unwrap();
+    wait_until(60, "the worker restarted after WORKER_MAX_RUNTIME", || {
+        (inspect(&worker, "{{.RestartCount}}") != "0").then_some(())
+    });
+    let wlog = container_logs(&worker);
+    assert!(wlog.contains("max runtime 20s, sleep 1s"), "{wlog}");
+    assert!(
+        wlog.contains("Max runtime of 20s reached, exiting."),
+        "{wlog}"
+    );
+
+    // Three web replicas on a port range (compose directly: the range is the host side
+    // only): still one migration, which changes nothing.
+    let first_port = free_port_range(3);
+    let scaled = Env {
+        app_port: format!("{first_port}-{}", first_port + 2),
+        ..env
+    };
+    fs::write(deploy_dir.join(".env"), scaled.render()).unwrap();
+    let files = [
+        deploy_dir.join("docker-compose.yaml"),
+        override_file.clone(),
+    ];
+    let files: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let up = compose(
+        &project,
+        &files,
+        &base,
+        &["up", "-d", "--scale", "orangescrum-app=3"],
+    );
+    assert!(up.status.success(), "scaled up failed");
+    let migrate = service_ids(&project, "migrate");
+    assert_eq!(migrate.len(), 1, "one migrate container for three replicas");
+    assert_eq!(
+        container_logs(&migrate[0])
+            .matches("migrate.sh: done")
+            .count(),
+        1
+    );
+    let apps = service_ids(&project, "orangescrum-app");
+    assert_eq!(apps.len(), 3);
+    for id in &apps {
+        let h = wait_until(90, "replicas healthy", || {
+            let h = inspect(id, "{{.State.Health.Status}}");
+            (h != "starting").then_some(h)
+        });
+        assert_eq!(h, "healthy", "{}", container_logs(id));
+    }
+    assert_eq!(psql(&pg, DB_STATE), first);
+
+    // The image itself refuses a placeholder secret (its entrypoint runs the validator).
+    let refused = docker(&[
+        "run",
+        "--name",
+        &run_name,
+        "--env-file",
+        bad.to_str().unwrap(),
+        &app_image,
+    ]);
+    let logs = format!("{}{}", stdout_of(&refused), stderr_of(&refused));
+    assert!(
+        !refused.status.success(),
+        "container started with a placeholder salt: {logs}"
+    );
+    assert!(has_error_about(&logs, "SECURITY_SALT"), "{logs}");
+    assert!(logs.contains("refusing to start"), "{logs}");
+    docker_ok(&["rm", "-f", &run_name]);
+
+    // --down: containers (the override's too) and network gone, the deploy folder kept.
+    ok(xtask_clean()
+        .args(["deploy", "docker", "--down", "--out"])
+        .arg(&out)
+        .args(["--version", &version]));
+    assert!(docker_ok(&["ps", "-aq", "--filter", &project_filter]).is_empty());
+    assert!(docker_ok(&["network", "ls", "-q", "--filter", &project_filter]).is_empty());
+    assert!(deploy_dir.join(".env").is_file());
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "port released"
+    );
+    eprintln!("deploy test took {:.1} s", started.elapsed().as_secs_f64());
+}
+
 /// Builder stand-ins: same build arguments and contract as the real base/embed
 /// Dockerfiles (which need the network), on the local busybox image.
 fn stub_builder(root: &Path, base: &str) {
