@@ -269,6 +269,7 @@ fn hex_secret(bytes: usize) -> String {
 }
 
 /// Where the application finds its database and Redis, and what it listens on.
+#[derive(Clone)]
 struct Env {
     app_port: String,
     salt: String,
@@ -829,7 +830,7 @@ const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 /// a service on the project network is reachable only by the containers the test made),
 /// the host's `php` for the stand-in binary, a 3 s scheduler slot and a fast health check.
 /// `$$` is Compose's escape for a `$` the container's shell expands.
-fn php_override(base: &str, env_path: &Path) -> String {
+fn php_override(base: &str, env: &Env) -> String {
     let pg_script = format!(
         "set -e; umask 077; printf '%s' \"$$DB_PASSWORD\" >/tmp/pw; \
          {PG_BIN}/initdb -D /tmp/pg -U \"$$DB_USERNAME\" --pwfile=/tmp/pw --auth-local=trust \
@@ -849,7 +850,14 @@ fn php_override(base: &str, env_path: &Path) -> String {
         serde_json::json!({
             "image": base,
             "user": "1000:1000",
-            "env_file": env_path,
+            // Fixed values, not the env file: a later .env change must not recreate
+            // (and so empty) the database.
+            "environment": {
+                "DB_USERNAME": "orangescrum",
+                "DB_NAME": "orangescrum",
+                "DB_PASSWORD": env.db_password,
+                "REDIS_PASSWORD": env.redis_password,
+            },
             "command": ["/bin/sh", "-c", script],
             "volumes": &HOST_PROGRAMS[..3],
             "restart": "no",
@@ -929,27 +937,18 @@ fn deploy_docker_migrates_seeds_and_schedules_with_postgres_and_redis() {
     let deploy_dir = out
         .join(".deploy")
         .join(format!("orangescrum-{version}-docker"));
-    let override_file = tmp.path().join("test-override.yml");
-    fs::write(
-        &override_file,
-        php_override(&base, &deploy_dir.join(".env")),
-    )
-    .unwrap();
-
     let port = free_port();
     let mut env = Env::new(&port.to_string());
     env.db_host = "postgres".into();
     env.redis_host = "redis".into();
-    env.extra = "DB_WAIT_TIMEOUT=5\nWORKER_MAX_RUNTIME=20\nWORKER_SLEEP=1\n".into();
+    env.extra = "DB_WAIT_TIMEOUT=60\nWORKER_MAX_RUNTIME=20\nWORKER_SLEEP=1\n".into();
     let good = tmp.path().join("good.env");
     fs::write(&good, env.render()).unwrap();
-    let mut down_db = Env {
-        db_port: 5433,
-        ..Env::new(&port.to_string())
-    };
-    down_db.db_host = "postgres".into();
-    down_db.redis_host = "redis".into();
-    down_db.extra = env.extra.clone();
+    let override_file = tmp.path().join("test-override.yml");
+    fs::write(&override_file, php_override(&base, &env)).unwrap();
+    let mut down_db = env.clone();
+    down_db.db_port = 5433;
+    down_db.extra = "DB_WAIT_TIMEOUT=5\nWORKER_MAX_RUNTIME=20\nWORKER_SLEEP=1\n".into();
     let db_down = tmp.path().join("db-down.env");
     fs::write(&db_down, down_db.render()).unwrap();
     let bad = tmp.path().join("bad.env");
@@ -1139,9 +1138,10 @@ fn deploy_docker_migrates_seeds_and_schedules_with_postgres_and_redis() {
     // Three web replicas on a port range (compose directly: the range is the host side
     // only): still one migration, which changes nothing.
     let first_port = free_port_range(3);
+    let pg_started = inspect(&pg, "{{.State.StartedAt}}");
     let scaled = Env {
         app_port: format!("{first_port}-{}", first_port + 2),
-        ..env
+        ..env.clone()
     };
     fs::write(deploy_dir.join(".env"), scaled.render()).unwrap();
     let files = [
@@ -1174,6 +1174,11 @@ fn deploy_docker_migrates_seeds_and_schedules_with_postgres_and_redis() {
         assert_eq!(h, "healthy", "{}", container_logs(id));
     }
     assert_eq!(psql(&pg, DB_STATE), first);
+    assert_eq!(
+        inspect(&pg, "{{.State.StartedAt}}"),
+        pg_started,
+        "the same database all along"
+    );
 
     // The image itself refuses a placeholder secret (its entrypoint runs the validator).
     let refused = docker(&[
