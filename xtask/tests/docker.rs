@@ -635,6 +635,34 @@ fn compose_runs_one_migration_then_the_services_with_their_limits() {
         format!("100000 {} {} true unless-stopped", 1u64 << 30, 256u64 << 20)
     );
     assert_eq!(inspect(m, "{{.HostConfig.RestartPolicy.Name}}"), "no");
+    // Why a CFS quota and not `cpus`: the engine refuses `cpus` above the host's CPU count
+    // (a 2-CPU limit on a 1-vCPU host), and accepts a quota above it.
+    let ncpu: u64 = docker_ok(&["info", "--format", "{{.NCPU}}"])
+        .parse()
+        .unwrap();
+    let refused = docker(&[
+        "run",
+        "--rm",
+        "--cpus",
+        &(ncpu + 1).to_string(),
+        &base,
+        "true",
+    ]);
+    assert!(
+        !refused.status.success() && stderr_of(&refused).contains("Range of CPUs"),
+        "{}",
+        stderr_of(&refused)
+    );
+    docker_ok(&[
+        "run",
+        "--rm",
+        "--cpu-period",
+        "100000",
+        "--cpu-quota",
+        &((ncpu + 1) * 100_000).to_string(),
+        &base,
+        "true",
+    ]);
     let alog = container_logs(app);
     assert!(
         alog.contains("stub php-server on 0.0.0.0:8080 ini=:/app/php"),
