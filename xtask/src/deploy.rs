@@ -275,10 +275,11 @@ pub enum Verdict {
     Fail(String),
 }
 
-/// What a state means for a deployment: wait, done, or failed (fail fast: an exited,
-/// restarting or unhealthy container does not become healthy by waiting).
+/// What a state means for a deployment: wait, done, or failed (fail fast: a crashed,
+/// crash-looping or unhealthy container does not become healthy by waiting). A restart
+/// after exit code 0 is the queue worker's normal cycle (it exits after its max runtime).
 pub fn judge(s: &State, need_health: bool) -> Verdict {
-    if s.restarts > 0 || s.status == "restarting" {
+    if s.exit_code != 0 && (s.restarts > 0 || s.status == "restarting") {
         return Verdict::Fail(format!(
             "keeps restarting (restarted {} time(s), last exit code {})",
             s.restarts, s.exit_code
@@ -286,6 +287,7 @@ pub fn judge(s: &State, need_health: bool) -> Verdict {
     }
     match s.status.as_str() {
         "running" => {}
+        "restarting" => return Verdict::Wait("restarting after a clean exit".into()),
         "created" => return Verdict::Wait("created, not started yet".into()),
         "exited" | "dead" => {
             return Verdict::Fail(format!("{} with exit code {}", s.status, s.exit_code))
@@ -914,6 +916,12 @@ mod tests {
         assert!(fail("exited none 1 0", true).contains("exit code 1"));
         assert!(fail("running starting 1 2", true).contains("restarted 2 time(s)"));
         assert!(fail("restarting none 1 0", false).contains("restarting"));
+        // The worker's normal cycle: exit 0 after its max runtime, started again.
+        assert_eq!(judge(&st("running none 0 3"), false), Verdict::Ready);
+        assert!(matches!(
+            judge(&st("restarting none 0 1"), false),
+            Verdict::Wait(_)
+        ));
         assert!(fail("running none 0 0", true).contains("no health check"));
         assert_eq!(judge(&st("running none 0 0"), false), Verdict::Ready);
         assert!(fail("paused none 0 0", false).contains("paused"));

@@ -1368,8 +1368,11 @@ fn build_runs_its_plan_against_the_docker_engine() {
         "the app's own config is kept"
     );
     let caddyfile = fs::read_to_string(package.join("Caddyfile")).unwrap();
+    // COMMON.md contract 2: the listen address comes from the environment at load time.
     assert!(
-        caddyfile.contains(":8080 {") && !caddyfile.contains("@@"),
+        caddyfile.contains("http://:{$APP_PORT:8080} {")
+            && caddyfile.contains("bind {$APP_BIND_IP:127.0.0.1}")
+            && !caddyfile.contains("@@"),
         "{caddyfile}"
     );
     assert!(package.join("php.ini").is_file());
