@@ -10,6 +10,10 @@
 //! Dockerfile has a `HEALTHCHECK`. A service with `restart: "no"` is one-shot and needs
 //! neither a health check nor a restart policy.
 //!
+//! Long-running services should also run under Docker's init (`init: true`: it reaps the
+//! processes PHP leaves behind, which an application PID 1 does not) and cap their process
+//! count (`pids_limit`); both are warnings.
+//!
 //! CPU limit: `cpus` (or `deploy.resources.limits.cpus`) or `cpu_quota`. A `cpus` value
 //! above 1 warns: Docker refuses to create the container on a host with fewer CPUs
 //! ("Range of CPUs is from 0.01 to N"), while a CFS quota above the host's capacity is
@@ -30,6 +34,8 @@ pub const CONTAINER_NAME: &str = "compose-container-name";
 pub const COMMAND_SUBSTITUTION: &str = "compose-command-substitution";
 pub const IMAGE_UNPINNED: &str = "compose-image-unpinned";
 pub const CPUS_HOST_BOUND: &str = "compose-cpus-host-bound";
+pub const NO_INIT: &str = "compose-no-init";
+pub const NO_PIDS_LIMIT: &str = "compose-no-pids-limit";
 
 /// The files `docker compose` reads without `-f`.
 const DEFAULT_FILES: &[&str] = &[
@@ -328,6 +334,29 @@ pub fn check_file(pkg: &Package, rel: &str, text: &str) -> Vec<AuditFinding> {
                 ));
             }
         }
+        if !one_shot {
+            if !svc.get("init").is_some_and(Node::is_true) {
+                out.push(AuditFinding::warning(
+                    NO_INIT,
+                    rel,
+                    line,
+                    format!("service {name} runs without Docker's init: processes its PID 1 leaves behind are never reaped and pile up as zombies"),
+                    "add init: true",
+                ));
+            }
+            if !has_any(
+                svc,
+                &[&["pids_limit"], &["deploy", "resources", "limits", "pids"]],
+            ) {
+                out.push(AuditFinding::warning(
+                    NO_PIDS_LIMIT,
+                    rel,
+                    line,
+                    format!("service {name} has no process limit: a fork or thread leak can exhaust the host's PIDs"),
+                    "add pids_limit: 1024",
+                ));
+            }
+        }
         let cpu = has_any(
             svc,
             &[
@@ -425,6 +454,8 @@ mod tests {
   logging:
     driver: json-file
     options: {max-size: "10m", max-file: "3"}
+  init: true
+  pids_limit: 512
 services:
   web:
     <<: *common
@@ -464,14 +495,14 @@ services:
         };
         assert_eq!(
             bad("  restart: unless-stopped\n", ""),
-            [(NO_RESTART, Some(13)), (NO_RESTART, Some(18))]
+            [(NO_RESTART, Some(15)), (NO_RESTART, Some(20))]
         );
         assert_eq!(
             bad(
                 "      limits: {cpus: \"1\", memory: 2G}\n",
                 "      limits: {cpus: \"1\"}\n"
             ),
-            [(NO_LIMITS, Some(14)), (NO_LIMITS, Some(19))]
+            [(NO_LIMITS, Some(16)), (NO_LIMITS, Some(21))]
         );
         assert_eq!(
             bad(
@@ -482,22 +513,22 @@ services:
         );
         assert_eq!(
             bad("    healthcheck:\n      test: [\"CMD\", \"true\"]\n", ""),
-            [(NO_HEALTHCHECK, Some(14))]
+            [(NO_HEALTHCHECK, Some(16))]
         );
         assert_eq!(
             bad("  worker:\n", "  worker:\n    ports: [\"9000\"]\n"),
-            [(NO_HEALTHCHECK, Some(22))]
+            [(NO_HEALTHCHECK, Some(24))]
         );
         assert_eq!(
             bad("  init:\n", "  init:\n    container_name: init\n"),
-            [(CONTAINER_NAME, Some(24))]
+            [(CONTAINER_NAME, Some(26))]
         );
         assert_eq!(
             bad(
                 "image: busybox:1.36",
                 "image: busybox\n    command: [\"echo $(date)\"]"
             ),
-            [(COMMAND_SUBSTITUTION, Some(25)), (IMAGE_UNPINNED, Some(24))]
+            [(COMMAND_SUBSTITUTION, Some(27)), (IMAGE_UNPINNED, Some(26))]
         );
         assert_eq!(
             bad(
@@ -538,7 +569,7 @@ services:
         );
         assert_eq!(
             ids(&quota),
-            [(NO_LIMITS, Some(14)), (NO_LIMITS, Some(19))],
+            [(NO_LIMITS, Some(16)), (NO_LIMITS, Some(21))],
             "memory alone is not a CPU limit"
         );
         let quota = quota.replace(
@@ -547,6 +578,24 @@ services:
         );
         assert_eq!(ids(&quota), [], "a CFS quota is a CPU limit");
         assert_eq!(with("{cpus: \"1\", memory: 2G}"), []);
+    }
+
+    #[test]
+    fn init_and_pids_limit_are_expected_of_long_running_services() {
+        assert_eq!(
+            ids(&GOOD.replace("  init: true\n", "")),
+            [(NO_INIT, Some(15)), (NO_INIT, Some(20))]
+        );
+        assert_eq!(
+            ids(&GOOD.replace("  pids_limit: 512\n", "")),
+            [(NO_PIDS_LIMIT, Some(15)), (NO_PIDS_LIMIT, Some(20))]
+        );
+        let f = check_file(
+            &Package::from_texts(None, &[]),
+            "docker-compose.yaml",
+            &GOOD.replace("  init: true\n", ""),
+        );
+        assert!(f.iter().all(|f| f.severity == Severity::Warning));
     }
 
     #[test]
