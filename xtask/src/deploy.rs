@@ -5,7 +5,9 @@
 //! archive is extracted into `<out>/.deploy/<app>-<version>-docker/`, which persists (it
 //! holds the `.env`, mode 0600) so a later `--down` or redeploy finds it. The env file is
 //! checked with the package's own `helpers/validate-env.sh` before anything changes; then
-//! `compose up -d --build` runs under a project name derived from app and version.
+//! `compose up -d --build` runs under a project name derived from app and version. Compose
+//! starts the one-shot `migrate` service first and the others only after it exited 0; a
+//! failed migration is reported with the migrate container's output.
 //!
 //! Decisions (which version, the compose command lines, reading `docker inspect` and
 //! `docker port`) are pure functions with unit tests; the rest is thin process work.
@@ -34,6 +36,8 @@ use crate::{
 pub const DEPLOY_DIR: &str = ".deploy";
 /// Service and profile names of the Docker package's docker-compose.yaml.
 pub const APP_SERVICE: &str = "orangescrum-app";
+pub const MIGRATE_SERVICE: &str = "migrate";
+pub const SCHEDULER_SERVICE: &str = "scheduler";
 pub const QUEUE_SERVICE: &str = "queue-worker";
 pub const QUEUE_PROFILE: &str = "queue";
 pub const COMPOSE_FILE: &str = "docker-compose.yaml";
@@ -63,11 +67,16 @@ pub struct DeployArgs {
     /// Also start the queue worker (compose profile "queue").
     #[arg(long)]
     pub queue: bool,
+    /// An extra compose file layered over the package's docker-compose.yaml (repeatable),
+    /// e.g. docker-compose.services.yml of the package (development databases) or a site
+    /// override. A relative path that does not exist as given is taken from the package.
+    #[arg(long, value_name = "FILE")]
+    pub compose_file: Vec<PathBuf>,
     /// Seconds to wait for the application container to become healthy.
     #[arg(long, value_name = "S", default_value_t = 120)]
     pub timeout: u64,
     /// Stop and remove the deployment's containers and network (volumes are kept).
-    #[arg(long, conflicts_with_all = ["env_file", "base_image", "queue"])]
+    #[arg(long, conflicts_with_all = ["env_file", "base_image", "queue", "compose_file"])]
     pub down: bool,
     /// With --down: also remove the deployment's volumes.
     #[arg(long, requires = "down")]
@@ -136,16 +145,23 @@ pub struct Stack {
     pub compose: Compose,
     pub project: String,
     pub dir: PathBuf,
+    /// Extra compose files, absolute, after the package's own.
+    pub extra: Vec<PathBuf>,
 }
 
 impl Stack {
     fn base(&self) -> Cmd {
-        self.compose
+        let mut c = self
+            .compose
             .cmd()
             .arg("-p")
             .arg(&self.project)
             .arg("-f")
-            .arg(self.dir.join(COMPOSE_FILE).to_string_lossy())
+            .arg(self.dir.join(COMPOSE_FILE).to_string_lossy());
+        for f in &self.extra {
+            c = c.arg("-f").arg(f.to_string_lossy());
+        }
+        c
     }
 
     fn with_base_image(cmd: Cmd, base_image: Option<&str>) -> Cmd {
@@ -156,18 +172,17 @@ impl Stack {
         }
     }
 
-    /// `up -d --build` of the default services (the web application).
-    pub fn up(&self, base_image: Option<&str>) -> Cmd {
-        Self::with_base_image(self.base().args(["up", "-d", "--build"]), base_image)
-    }
-
-    /// The queue worker (profile "queue").
-    pub fn queue_up(&self, base_image: Option<&str>) -> Cmd {
-        Self::with_base_image(
-            self.base()
-                .args(["--profile", QUEUE_PROFILE, "up", "-d", QUEUE_SERVICE]),
-            base_image,
-        )
+    /// `up -d --build` of the default services (migrate, then the web application and the
+    /// scheduler), with the queue worker too when `queue`. One `up` for all of them, so the
+    /// migration runs once.
+    pub fn up(&self, base_image: Option<&str>, queue: bool) -> Cmd {
+        let c = self.base();
+        let c = if queue {
+            c.args(["--profile", QUEUE_PROFILE])
+        } else {
+            c
+        };
+        Self::with_base_image(c.args(["up", "-d", "--build"]), base_image)
     }
 
     /// Container ids of a service.
@@ -186,6 +201,32 @@ impl Stack {
         } else {
             c
         }
+    }
+}
+
+/// Containers of one service of the project, stopped ones included, not `run` one-offs
+/// (engine labels, the same for both compose flavours).
+pub fn service_containers_cmd(project: &str, service: &str) -> Cmd {
+    Cmd::new("docker").args([
+        "ps".to_string(),
+        "-a".into(),
+        "-q".into(),
+        "--filter".into(),
+        format!("label=com.docker.compose.project={project}"),
+        "--filter".into(),
+        format!("label=com.docker.compose.service={service}"),
+        "--filter".into(),
+        "label=com.docker.compose.oneoff=False".into(),
+    ])
+}
+
+/// What a one-shot container's state means: still running, done, or failed.
+pub fn judge_one_shot(s: &State) -> Verdict {
+    match s.status.as_str() {
+        "exited" if s.exit_code == 0 => Verdict::Ready,
+        "exited" | "dead" => Verdict::Fail(format!("exited with code {}", s.exit_code)),
+        "created" | "running" | "restarting" => Verdict::Wait(format!("is {}", s.status)),
+        other => Verdict::Fail(format!("is {other}")),
     }
 }
 
@@ -234,10 +275,11 @@ pub enum Verdict {
     Fail(String),
 }
 
-/// What a state means for a deployment: wait, done, or failed (fail fast: an exited,
-/// restarting or unhealthy container does not become healthy by waiting).
+/// What a state means for a deployment: wait, done, or failed (fail fast: a crashed,
+/// crash-looping or unhealthy container does not become healthy by waiting). A restart
+/// after exit code 0 is the queue worker's normal cycle (it exits after its max runtime).
 pub fn judge(s: &State, need_health: bool) -> Verdict {
-    if s.restarts > 0 || s.status == "restarting" {
+    if s.exit_code != 0 && (s.restarts > 0 || s.status == "restarting") {
         return Verdict::Fail(format!(
             "keeps restarting (restarted {} time(s), last exit code {})",
             s.restarts, s.exit_code
@@ -245,6 +287,7 @@ pub fn judge(s: &State, need_health: bool) -> Verdict {
     }
     match s.status.as_str() {
         "running" => {}
+        "restarting" => return Verdict::Wait("restarting after a clean exit".into()),
         "created" => return Verdict::Wait("created, not started yet".into()),
         "exited" | "dead" => {
             return Verdict::Fail(format!("{} with exit code {}", s.status, s.exit_code))
@@ -336,33 +379,63 @@ fn up(proj: &Project, args: &DeployArgs) -> Result<()> {
     install_package(sh, &out_root, &archive, &top, args.env_file.as_deref())?;
     drop(lock);
 
+    let mut extra = Vec::new();
+    for f in &args.compose_file {
+        let path = if f.exists() || f.is_absolute() {
+            fsx::absolute(f)?
+        } else {
+            dir.join(f)
+        };
+        if !path.is_file() {
+            bail!(
+                "--compose-file {}: no such file (neither as given nor in {})",
+                f.display(),
+                dir.display()
+            );
+        }
+        extra.push(path);
+    }
     let stack = Stack {
         compose,
         project: project_name(&manifest.app, &version),
         dir: dir.clone(),
+        extra,
     };
     let base_image = args.base_image.as_deref();
-    stack.up(base_image).run(sh).with_context(|| {
+    let timeout = Duration::from_secs(args.timeout);
+    let started = stack.up(base_image, args.queue).run(sh).with_context(|| {
         format!(
             "starting {} failed (compose output above); fix the cause and deploy again, or stop it: cargo xtask deploy docker --down --version {version}",
             dir.display()
         )
-    })?;
-    let timeout = Duration::from_secs(args.timeout);
+    });
+    // Compose starts nothing else when the migration fails: say so with its output
+    // rather than only compose's "exited with code 1". Without a migrate container
+    // (e.g. the build failed) compose's own error is the one to show.
+    let migrated = wait_migrate(sh, &stack, timeout, &version)?;
+    started?;
+    if !migrated {
+        bail!(
+            "compose started no {MIGRATE_SERVICE} container in project {}: see `{}`",
+            stack.project,
+            service_containers_cmd(&stack.project, MIGRATE_SERVICE).line()
+        );
+    }
+    eprintln!("{MIGRATE_SERVICE} finished: the database is migrated");
     let app_ids = container_ids(sh, &stack, APP_SERVICE)?;
     wait_for(sh, APP_SERVICE, &app_ids, true, timeout, &version)?;
     eprintln!("{APP_SERVICE} is healthy");
+    let mut daemons = vec![SCHEDULER_SERVICE];
     if args.queue {
-        stack
-            .queue_up(base_image)
-            .run(sh)
-            .context("starting the queue worker failed (compose output above)")?;
-        let ids = container_ids(sh, &stack, QUEUE_SERVICE)?;
-        wait_for(sh, QUEUE_SERVICE, &ids, false, timeout, &version)?;
-        // A worker that dies right after starting shows up as restarted: look again.
+        daemons.push(QUEUE_SERVICE);
+    }
+    for service in daemons {
+        let ids = container_ids(sh, &stack, service)?;
+        wait_for(sh, service, &ids, false, timeout, &version)?;
+        // A process that dies right after starting shows up as restarted: look again.
         thread::sleep(Duration::from_secs(2));
-        wait_for(sh, QUEUE_SERVICE, &ids, false, timeout, &version)?;
-        eprintln!("{QUEUE_SERVICE} is running");
+        wait_for(sh, service, &ids, false, timeout, &version)?;
+        eprintln!("{service} is running");
     }
     let mut urls = Vec::new();
     for id in &app_ids {
@@ -554,6 +627,46 @@ fn container_ids(sh: &Shell, stack: &Stack, service: &str) -> Result<Vec<String>
     Ok(ids)
 }
 
+/// Waits until the migrate container exited 0 (`true`); its failure fails the deployment
+/// with its output. `false`: there is no migrate container.
+fn wait_migrate(sh: &Shell, stack: &Stack, timeout: Duration, version: &str) -> Result<bool> {
+    let ids: Vec<String> = service_containers_cmd(&stack.project, MIGRATE_SERVICE)
+        .read(sh)?
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    if ids.is_empty() {
+        return Ok(false);
+    }
+    let [id] = &ids[..] else {
+        bail!(
+            "expected one {MIGRATE_SERVICE} container in project {}, found {}: see the compose output above (`{}`)",
+            stack.project,
+            ids.len(),
+            service_containers_cmd(&stack.project, MIGRATE_SERVICE).line()
+        );
+    };
+    let deadline = Instant::now() + timeout;
+    loop {
+        let state = parse_state(&inspect_cmd(id).read(sh)?)?;
+        match judge_one_shot(&state) {
+            Verdict::Ready => return Ok(true),
+            Verdict::Fail(why) => bail!(
+                "the database migration failed: {MIGRATE_SERVICE} container {} {why}, so nothing else was started. Its output:\n{}\nFix the cause (database reachable? DB_* in .env), then deploy again; rerun only the migration with `docker compose run --rm {MIGRATE_SERVICE}` in {}",
+                &id[..id.len().min(12)],
+                logs(sh, id).trim_end(),
+                stack.dir.display()
+            ),
+            Verdict::Wait(_) if Instant::now() >= deadline => bail!(
+                "{MIGRATE_SERVICE} has not finished after {} s. Its output so far:\n{}\nRaise --timeout if the migration is just slow; stop it with: cargo xtask deploy docker --down --version {version}",
+                timeout.as_secs(),
+                logs(sh, id).trim_end()
+            ),
+            Verdict::Wait(_) => thread::sleep(Duration::from_secs(1)),
+        }
+    }
+}
+
 fn logs(sh: &Shell, id: &str) -> String {
     match Cmd::new("docker")
         .args(["logs", "--tail", "50", id])
@@ -638,10 +751,13 @@ fn down(proj: &Project, args: &DeployArgs) -> Result<()> {
     }
     let (compose, _) = Compose::detect(sh)?;
     docker_reachable(sh)?;
+    // Containers of services only an extra compose file defined are the project's
+    // orphans here, and --remove-orphans removes them too.
     let stack = Stack {
         compose,
         project: project_name(app, &version),
         dir: dir.clone(),
+        extra: Vec::new(),
     };
     stack
         .down(args.volumes)
@@ -715,6 +831,7 @@ mod tests {
             compose: c,
             project: "orangescrum-v26-1-1".into(),
             dir: "/srv/dist/.deploy/orangescrum-v26.1.1-docker".into(),
+            extra: Vec::new(),
         }
     }
 
@@ -723,16 +840,28 @@ mod tests {
         let f = "-f /srv/dist/.deploy/orangescrum-v26.1.1-docker/docker-compose.yaml";
         let s = stack(Compose::Standalone);
         assert_eq!(
-            s.up(None).line(),
+            s.up(None, false).line(),
             format!("docker-compose -p orangescrum-v26-1-1 {f} up -d --build")
         );
         assert_eq!(
-            s.up(Some("registry.local/alpine:3.20.3")).line(),
+            s.up(Some("registry.local/alpine:3.20.3"), false).line(),
             format!("BASE_IMAGE=registry.local/alpine:3.20.3 docker-compose -p orangescrum-v26-1-1 {f} up -d --build")
         );
         assert_eq!(
-            s.queue_up(None).line(),
-            format!("docker-compose -p orangescrum-v26-1-1 {f} --profile queue up -d queue-worker")
+            stack(Compose::Plugin).up(None, true).line(),
+            format!("docker compose -p orangescrum-v26-1-1 {f} --profile queue up -d --build")
+        );
+        let mut layered = stack(Compose::Standalone);
+        layered.extra.push("/srv/site/override.yml".into());
+        assert_eq!(
+            layered.up(None, false).line(),
+            format!(
+                "docker-compose -p orangescrum-v26-1-1 {f} -f /srv/site/override.yml up -d --build"
+            )
+        );
+        assert_eq!(
+            service_containers_cmd("orangescrum-v26-1-1", MIGRATE_SERVICE).line(),
+            "docker ps -a -q --filter label=com.docker.compose.project=orangescrum-v26-1-1 --filter label=com.docker.compose.service=migrate --filter label=com.docker.compose.oneoff=False"
         );
         assert_eq!(
             s.ps(APP_SERVICE).line(),
@@ -787,9 +916,26 @@ mod tests {
         assert!(fail("exited none 1 0", true).contains("exit code 1"));
         assert!(fail("running starting 1 2", true).contains("restarted 2 time(s)"));
         assert!(fail("restarting none 1 0", false).contains("restarting"));
+        // The worker's normal cycle: exit 0 after its max runtime, started again.
+        assert_eq!(judge(&st("running none 0 3"), false), Verdict::Ready);
+        assert!(matches!(
+            judge(&st("restarting none 0 1"), false),
+            Verdict::Wait(_)
+        ));
         assert!(fail("running none 0 0", true).contains("no health check"));
         assert_eq!(judge(&st("running none 0 0"), false), Verdict::Ready);
         assert!(fail("paused none 0 0", false).contains("paused"));
+
+        let one_shot = |t: &str| judge_one_shot(&st(t));
+        assert_eq!(one_shot("exited none 0 0"), Verdict::Ready);
+        assert!(matches!(one_shot("running none 0 0"), Verdict::Wait(_)));
+        assert!(matches!(one_shot("created none 0 0"), Verdict::Wait(_)));
+        assert_eq!(
+            one_shot("exited none 1 0"),
+            Verdict::Fail("exited with code 1".into())
+        );
+        assert!(matches!(one_shot("dead none 137 0"), Verdict::Fail(_)));
+        assert!(matches!(one_shot("paused none 0 0"), Verdict::Fail(_)));
     }
 
     #[test]

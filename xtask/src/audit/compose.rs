@@ -9,6 +9,15 @@
 //! crashes). A service without a `healthcheck` key is fine when it builds an image whose
 //! Dockerfile has a `HEALTHCHECK`. A service with `restart: "no"` is one-shot and needs
 //! neither a health check nor a restart policy.
+//!
+//! Long-running services should also run under Docker's init (`init: true`: it reaps the
+//! processes PHP leaves behind, which an application PID 1 does not) and cap their process
+//! count (`pids_limit`); both are warnings.
+//!
+//! CPU limit: `cpus` (or `deploy.resources.limits.cpus`) or `cpu_quota`. A `cpus` value
+//! above 1 warns: Docker refuses to create the container on a host with fewer CPUs
+//! ("Range of CPUs is from 0.01 to N"), while a CFS quota above the host's capacity is
+//! accepted, so `cpu_quota`/`cpu_period` carries such a limit on every host.
 
 use super::{
     dockerfile, join_rel,
@@ -24,6 +33,9 @@ pub const NO_RESTART: &str = "compose-no-restart";
 pub const CONTAINER_NAME: &str = "compose-container-name";
 pub const COMMAND_SUBSTITUTION: &str = "compose-command-substitution";
 pub const IMAGE_UNPINNED: &str = "compose-image-unpinned";
+pub const CPUS_HOST_BOUND: &str = "compose-cpus-host-bound";
+pub const NO_INIT: &str = "compose-no-init";
+pub const NO_PIDS_LIMIT: &str = "compose-no-pids-limit";
 
 /// The files `docker compose` reads without `-f`.
 const DEFAULT_FILES: &[&str] = &[
@@ -322,10 +334,56 @@ pub fn check_file(pkg: &Package, rel: &str, text: &str) -> Vec<AuditFinding> {
                 ));
             }
         }
+        if !one_shot {
+            if !svc.get("init").is_some_and(Node::is_true) {
+                out.push(AuditFinding::warning(
+                    NO_INIT,
+                    rel,
+                    line,
+                    format!("service {name} runs without Docker's init: processes its PID 1 leaves behind are never reaped and pile up as zombies"),
+                    "add init: true",
+                ));
+            }
+            if !has_any(
+                svc,
+                &[&["pids_limit"], &["deploy", "resources", "limits", "pids"]],
+            ) {
+                out.push(AuditFinding::warning(
+                    NO_PIDS_LIMIT,
+                    rel,
+                    line,
+                    format!("service {name} has no process limit: a fork or thread leak can exhaust the host's PIDs"),
+                    "add pids_limit: 1024",
+                ));
+            }
+        }
         let cpu = has_any(
             svc,
-            &[&["cpus"], &["deploy", "resources", "limits", "cpus"]],
+            &[
+                &["cpus"],
+                &["deploy", "resources", "limits", "cpus"],
+                &["cpu_quota"],
+            ],
         );
+        for path in [&["cpus"][..], &["deploy", "resources", "limits", "cpus"]] {
+            let mut cur = Some(svc);
+            for k in path {
+                cur = cur.and_then(|c| c.get(k));
+            }
+            let Some(n) = cur else { continue };
+            if n.as_str()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .is_some_and(|v| v > 1.0)
+            {
+                out.push(AuditFinding::warning(
+                    CPUS_HOST_BOUND,
+                    rel,
+                    Some(n.line),
+                    format!("service {name}: {} = {} makes Docker refuse the container on a host with fewer CPUs", path.join("."), n.as_str().unwrap_or("?")),
+                    "limit CPU with cpu_period: 100000 and cpu_quota: <CPUs x 100000> instead (accepted on every host)",
+                ));
+            }
+        }
         let mem = has_any(
             svc,
             &[&["mem_limit"], &["deploy", "resources", "limits", "memory"]],
@@ -343,7 +401,7 @@ pub fn check_file(pkg: &Package, rel: &str, text: &str) -> Vec<AuditFinding> {
                 format!(
                     "service {name} has no {missing}: one runaway container can starve the host"
                 ),
-                "set deploy.resources.limits {cpus, memory} (and cpus/mem_limit for Compose 1.x)",
+                "set cpu_period/cpu_quota (or cpus) and deploy.resources.limits.memory",
             ));
         }
         let logging = svc.get("logging");
@@ -392,10 +450,12 @@ mod tests {
   restart: unless-stopped
   deploy:
     resources:
-      limits: {cpus: "2", memory: 2G}
+      limits: {cpus: "1", memory: 2G}
   logging:
     driver: json-file
     options: {max-size: "10m", max-file: "3"}
+  init: true
+  pids_limit: 512
 services:
   web:
     <<: *common
@@ -435,14 +495,14 @@ services:
         };
         assert_eq!(
             bad("  restart: unless-stopped\n", ""),
-            [(NO_RESTART, Some(13)), (NO_RESTART, Some(18))]
+            [(NO_RESTART, Some(15)), (NO_RESTART, Some(20))]
         );
         assert_eq!(
             bad(
-                "      limits: {cpus: \"2\", memory: 2G}\n",
-                "      limits: {cpus: \"2\"}\n"
+                "      limits: {cpus: \"1\", memory: 2G}\n",
+                "      limits: {cpus: \"1\"}\n"
             ),
-            [(NO_LIMITS, Some(14)), (NO_LIMITS, Some(19))]
+            [(NO_LIMITS, Some(16)), (NO_LIMITS, Some(21))]
         );
         assert_eq!(
             bad(
@@ -453,22 +513,22 @@ services:
         );
         assert_eq!(
             bad("    healthcheck:\n      test: [\"CMD\", \"true\"]\n", ""),
-            [(NO_HEALTHCHECK, Some(14))]
+            [(NO_HEALTHCHECK, Some(16))]
         );
         assert_eq!(
             bad("  worker:\n", "  worker:\n    ports: [\"9000\"]\n"),
-            [(NO_HEALTHCHECK, Some(22))]
+            [(NO_HEALTHCHECK, Some(24))]
         );
         assert_eq!(
             bad("  init:\n", "  init:\n    container_name: init\n"),
-            [(CONTAINER_NAME, Some(24))]
+            [(CONTAINER_NAME, Some(26))]
         );
         assert_eq!(
             bad(
                 "image: busybox:1.36",
                 "image: busybox\n    command: [\"echo $(date)\"]"
             ),
-            [(COMMAND_SUBSTITUTION, Some(25)), (IMAGE_UNPINNED, Some(24))]
+            [(COMMAND_SUBSTITUTION, Some(27)), (IMAGE_UNPINNED, Some(26))]
         );
         assert_eq!(
             bad(
@@ -480,6 +540,62 @@ services:
         let err = ids("services:\n  a: [\n");
         assert_eq!(err.len(), 1);
         assert_eq!(err[0].0, PARSE);
+    }
+
+    #[test]
+    fn cpu_limits_that_depend_on_the_host_warn() {
+        let with = |limits: &str| {
+            ids(&GOOD.replace(
+                "      limits: {cpus: \"1\", memory: 2G}\n",
+                &format!("      limits: {limits}\n"),
+            ))
+        };
+        assert_eq!(
+            with("{cpus: \"2\", memory: 2G}"),
+            [(CPUS_HOST_BOUND, Some(9)), (CPUS_HOST_BOUND, Some(9))],
+            "both services merge the anchor"
+        );
+        let good = GOOD.replace(
+            "  restart: unless-stopped\n",
+            "  restart: unless-stopped\n  cpus: 1.5\n",
+        );
+        assert_eq!(
+            ids(&good),
+            [(CPUS_HOST_BOUND, Some(7)), (CPUS_HOST_BOUND, Some(7))]
+        );
+        let quota = GOOD.replace(
+            "      limits: {cpus: \"1\", memory: 2G}\n",
+            "      limits: {memory: 2G}\n",
+        );
+        assert_eq!(
+            ids(&quota),
+            [(NO_LIMITS, Some(16)), (NO_LIMITS, Some(21))],
+            "memory alone is not a CPU limit"
+        );
+        let quota = quota.replace(
+            "  restart: unless-stopped\n",
+            "  restart: unless-stopped\n  cpu_period: 100000\n  cpu_quota: 200000\n",
+        );
+        assert_eq!(ids(&quota), [], "a CFS quota is a CPU limit");
+        assert_eq!(with("{cpus: \"1\", memory: 2G}"), []);
+    }
+
+    #[test]
+    fn init_and_pids_limit_are_expected_of_long_running_services() {
+        assert_eq!(
+            ids(&GOOD.replace("  init: true\n", "")),
+            [(NO_INIT, Some(15)), (NO_INIT, Some(20))]
+        );
+        assert_eq!(
+            ids(&GOOD.replace("  pids_limit: 512\n", "")),
+            [(NO_PIDS_LIMIT, Some(15)), (NO_PIDS_LIMIT, Some(20))]
+        );
+        let f = check_file(
+            &Package::from_texts(None, &[]),
+            "docker-compose.yaml",
+            &GOOD.replace("  init: true\n", ""),
+        );
+        assert!(f.iter().all(|f| f.severity == Severity::Warning));
     }
 
     #[test]
