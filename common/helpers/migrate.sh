@@ -26,7 +26,7 @@ die() {
     exit 1
 }
 
-[ "$#" -eq 1 ] || die "usage: $PROG PATH-TO-BINARY (e.g. /app/bin/orangescrum)"
+[ "$#" -eq 1 ] || die "usage: $PROG PATH-TO-BINARY (the application binary of this package)"
 BIN=$1
 [ -x "$BIN" ] || die "$BIN is not an executable file; pass the path of the application binary"
 

@@ -10,7 +10,6 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 /// Re-exported so callers that check folder names keep one parser: [`crate::version`].
-pub use crate::version::is_version;
 use crate::version::ReleaseVersion;
 
 /// Path of the configuration file, relative to the repository root.
@@ -306,6 +305,53 @@ impl Config {
     }
 }
 
+/// Replaces `@@KEY@@` placeholders. Install-time placeholders are left in place; any other
+/// unknown one is an error naming its line, so a typo never ships.
+pub fn render(text: &str, values: &[(&'static str, String)]) -> Result<String> {
+    let mut out = String::with_capacity(text.len());
+    for (lineno, line) in text.split_inclusive('\n').enumerate() {
+        let mut rest = line;
+        while let Some(start) = rest.find("@@") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find("@@").filter(|&e| {
+                e > 0
+                    && after[..e]
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            });
+            match end {
+                Some(e) => {
+                    let key = &after[..e];
+                    if let Some((_, v)) = values.iter().find(|(k, _)| *k == key) {
+                        out.push_str(v);
+                    } else if INSTALL_TIME_PLACEHOLDERS.contains(&key) {
+                        out.push_str(&rest[start..start + e + 4]);
+                    } else {
+                        bail!(
+                            "line {}: unknown placeholder @@{key}@@ (known: {})",
+                            lineno + 1,
+                            values
+                                .iter()
+                                .map(|(k, _)| *k)
+                                .chain(INSTALL_TIME_PLACEHOLDERS.iter().copied())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        );
+                    }
+                    rest = &after[e + 2..];
+                }
+                None => {
+                    out.push_str("@@");
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+    }
+    Ok(out)
+}
+
 /// Placeholders that packaging leaves alone because the native install helper fills them.
 pub const INSTALL_TIME_PLACEHOLDERS: &[&str] = &["PREFIX", "SERVICE_USER", "SERVICE_GROUP"];
 
@@ -514,7 +560,7 @@ mod tests {
         let cfg = Config::load(&path, &[], &[]).unwrap();
         // Not pinned: the release step bumps it; it only has to be a release version.
         assert!(
-            is_version(&cfg.release.version),
+            crate::version::is_version(&cfg.release.version),
             "{:?} is not a release version",
             cfg.release.version
         );

@@ -24,11 +24,12 @@ use xshell::Shell;
 
 use crate::{
     build::docker::{Cmd, Compose},
-    config::is_version,
-    dist::{self, DistManifest, RELEASE_MANIFEST, RELEASE_SUMS},
+    dist::{self, RELEASE_SUMS},
     fsx, hash,
-    package::Target,
+    manifest::{self, DistManifest, RELEASE_MANIFEST},
     project::Project,
+    target::Target,
+    version::is_version,
     verify,
 };
 
@@ -464,14 +465,12 @@ fn up(proj: &Project, args: &DeployArgs) -> Result<()> {
 /// against the archive's own `SHA256SUMS` (verify.rs).
 fn checked_release(release: &Path) -> Result<(DistManifest, PathBuf)> {
     let mpath = release.join(RELEASE_MANIFEST);
-    let manifest: DistManifest = serde_json::from_slice(&fs::read(&mpath).with_context(|| {
+    let manifest: DistManifest = manifest::read(&mpath).with_context(|| {
         format!(
-            "cannot read {}: is {} a release folder made by cargo xtask dist?",
-            mpath.display(),
+            "is {} a release folder made by cargo xtask dist?",
             release.display()
         )
-    })?)
-    .with_context(|| format!("malformed {}", mpath.display()))?;
+    })?;
     let entry = manifest
         .targets
         .iter()

@@ -13,7 +13,7 @@ use std::{
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    config::{Config, INSTALL_TIME_PLACEHOLDERS},
+    config::Config,
     fsx, hash,
     manifest::{self, BuildManifest, ManifestBinary},
     project::{BinaryChoice, Project},
@@ -23,8 +23,8 @@ use crate::{
 pub const SUMS_FILE: &str = "SHA256SUMS";
 /// Name of the per-package build manifest.
 pub use crate::manifest::BUILD_MANIFEST;
-// Moved below the tasks (see ARCHITECTURE.md); re-exported while callers move over.
-pub use crate::{
+use crate::{
+    config::render,
     fsx::{resolve_link, CACHE_DIR},
     policy::{forbidden_reason, has_private_key_block},
     project::{note, BinaryInfo},
@@ -87,52 +87,6 @@ pub fn mode_for(rel: &str, bytes: &[u8]) -> u32 {
     }
 }
 
-/// Replaces `@@KEY@@` placeholders. Install-time placeholders are left in place; any other
-/// unknown one is an error naming its line, so a typo never ships.
-pub fn render(text: &str, values: &[(&'static str, String)]) -> Result<String> {
-    let mut out = String::with_capacity(text.len());
-    for (lineno, line) in text.split_inclusive('\n').enumerate() {
-        let mut rest = line;
-        while let Some(start) = rest.find("@@") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let end = after.find("@@").filter(|&e| {
-                e > 0
-                    && after[..e]
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-            });
-            match end {
-                Some(e) => {
-                    let key = &after[..e];
-                    if let Some((_, v)) = values.iter().find(|(k, _)| *k == key) {
-                        out.push_str(v);
-                    } else if INSTALL_TIME_PLACEHOLDERS.contains(&key) {
-                        out.push_str(&rest[start..start + e + 4]);
-                    } else {
-                        bail!(
-                            "line {}: unknown placeholder @@{key}@@ (known: {})",
-                            lineno + 1,
-                            values
-                                .iter()
-                                .map(|(k, _)| *k)
-                                .chain(INSTALL_TIME_PLACEHOLDERS.iter().copied())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        );
-                    }
-                    rest = &after[e + 2..];
-                }
-                None => {
-                    out.push_str("@@");
-                    rest = after;
-                }
-            }
-        }
-        out.push_str(rest);
-    }
-    Ok(out)
-}
 
 /// Decides the full contents of one target's package (without `SHA256SUMS`, which
 /// [`sums_file`] derives from the result).

@@ -278,19 +278,25 @@ fn compose_defects() {
                 let p = d.join(dc);
                 let text = fs::read_to_string(&p).unwrap();
                 let mut out = Vec::new();
-                let mut in_deploy = false;
+                let mut in_limits = false;
                 for l in text.lines() {
-                    if l == "  deploy:" {
-                        in_deploy = true;
+                    if l == "      limits:" {
+                        in_limits = true;
                         continue;
                     }
-                    if in_deploy && l.starts_with("    ") {
+                    if in_limits && l.starts_with("        ") {
                         continue;
                     }
-                    in_deploy = false;
-                    if ["  cpus:", "  mem_limit:", "  mem_reservation:"]
-                        .iter()
-                        .any(|k| l.starts_with(k))
+                    in_limits = false;
+                    if [
+                        "  cpus:",
+                        "  cpu_period:",
+                        "  cpu_quota:",
+                        "  mem_limit:",
+                        "  mem_reservation:",
+                    ]
+                    .iter()
+                    .any(|k| l.starts_with(k))
                     {
                         continue;
                     }
@@ -299,8 +305,9 @@ fn compose_defects() {
                 fs::write(&p, out.join("\n") + "\n").unwrap();
             }),
             "compose-no-limits",
-            // 3 lines (cpus, mem_limit, mem_reservation) + 8 (deploy block) above it.
-            format!("{dc}:{}", app - 11),
+            // In each of the two limit anchors above it: cpu_period, cpu_quota and the
+            // 2-line deploy.resources.limits block.
+            format!("{dc}:{}", app - 8),
         ),
         (
             "no log rotation",
@@ -365,7 +372,11 @@ fn compose_defects() {
                 fs::write(&p, new).unwrap();
             }),
             "compose-no-healthcheck",
-            format!("{dc}:{}", line_of("docker", dc, "    healthcheck:")),
+            // The web service's health check: the line above its test.
+            format!(
+                "{dc}:{}",
+                line_of("docker", dc, "      test: [\"CMD\", \"wget\"") - 1
+            ),
         ),
     ];
     for (name, plant, check, loc) in cases {

@@ -352,7 +352,7 @@ fn validate_example(pkg: &Package, rel: &str, example: &str) -> Vec<AuditFinding
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::package::Target;
+    use crate::target::Target;
 
     #[test]
     fn compose_interpolation() {

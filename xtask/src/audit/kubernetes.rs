@@ -570,7 +570,10 @@ fn config_map_generators(kust: &Node, out: &mut Vec<AuditFinding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{audit::FileKind, config::Config, package::render};
+    use crate::{
+        audit::FileKind,
+        config::{render, Config},
+    };
 
     /// The shipped base, rendered as `package` renders it, with a build manifest whose
     /// binary came from `source`.

@@ -9,7 +9,7 @@
 //! | [`refs`] | `package-incomplete`, `ref-missing`, `ref-not-executable` |
 //! | [`env`](mod@env) | `env-undocumented`, `env-example-invalid` |
 //! | [`dockerfile`] | `dockerfile-parse`, `dockerfile-base-unpinned`, `dockerfile-root-user`, `dockerfile-shell-form`, `dockerfile-add-url`, `dockerfile-no-healthcheck` |
-//! | [`compose`] | `compose-parse`, `compose-no-healthcheck`, `compose-no-limits`, `compose-no-log-rotation`, `compose-no-restart`, `compose-container-name`, `compose-command-substitution`, `compose-image-unpinned` |
+//! | [`compose`] | `compose-parse`, `compose-no-healthcheck`, `compose-no-limits`, `compose-no-log-rotation`, `compose-no-restart`, `compose-container-name`, `compose-command-substitution`, `compose-image-unpinned`, `compose-cpus-host-bound`, `compose-no-init`, `compose-no-pids-limit` |
 //! | [`systemd`] | `systemd-shell-syntax`, `systemd-mdwe`, `systemd-verify`, `systemd-exposure`, `systemd-analyze-missing` |
 //! | [`kubernetes`] | `k8s-parse`, `k8s-image-unpinned`, `k8s-no-probes`, `k8s-no-resources`, `k8s-root`, `k8s-secret-in-configmap`, `k8s-host-path` |
 //! | [`secrets`] | `secret-private-key`, `secret-aws-key`, `secret-github-token`, `secret-gitlab-token`, `secret-slack`, `secret-stripe`, `secret-jwt`, `secret-url-credentials`, `secret-high-entropy`, `secret-env-file`, `secret-forbidden-file`, `secret-unscanned` |

@@ -14,7 +14,7 @@ use std::{fs, io::Read, path::Path};
 
 use anyhow::{bail, Context, Result};
 
-use crate::{config::Config, fsx, package};
+use crate::{config::Config, fsx};
 
 /// Folder names excluded wherever they occur.
 const ANY_DEPTH_DIRS: &[(&str, &str)] = &[
@@ -227,7 +227,7 @@ pub fn render_file(cfg: &Config, src: &Path, dest: &Path) -> Result<()> {
         )
     })?;
     let out = match std::str::from_utf8(&bytes) {
-        Ok(text) => package::render(text, &cfg.placeholders())
+        Ok(text) => crate::config::render(text, &cfg.placeholders())
             .with_context(|| format!("{}", src.display()))?
             .into_bytes(),
         Err(_) => bytes,
