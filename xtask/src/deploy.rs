@@ -29,8 +29,8 @@ use crate::{
     manifest::{self, DistManifest, RELEASE_MANIFEST},
     project::Project,
     target::Target,
-    version::is_version,
     verify,
+    version::is_version,
 };
 
 /// Folder under the output root holding the deployed packages.

@@ -87,7 +87,6 @@ pub fn mode_for(rel: &str, bytes: &[u8]) -> u32 {
     }
 }
 
-
 /// Decides the full contents of one target's package (without `SHA256SUMS`, which
 /// [`sums_file`] derives from the result).
 pub fn plan(

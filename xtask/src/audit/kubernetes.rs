@@ -823,10 +823,12 @@ mod tests {
             std::fs::read_to_string(root.join("targets/docker/docker-compose.yaml")).unwrap();
         let compose = render(&compose, &Config::default().placeholders()).unwrap();
         let compose = yaml::parse(&compose).unwrap().unwrap();
-        let res = compose
+        let app = compose
             .get("services")
             .and_then(|s| s.get("orangescrum-app"))
-            .and_then(|s| s.get("deploy"))
+            .expect("services.orangescrum-app in the compose file");
+        let res = app
+            .get("deploy")
             .and_then(|d| d.get("resources"))
             .expect("services.orangescrum-app.deploy.resources in the compose file");
         let files = shipped("sample");
@@ -851,12 +853,26 @@ mod tests {
                 .unwrap()
                 .to_string()
         };
+        // The compose CPU limit is a CFS quota (cpu_quota / cpu_period), its reservation
+        // deploy.resources.reservations.cpus.
+        let number = |key: &str| -> u64 {
+            app.get(key)
+                .and_then(Node::as_str)
+                .unwrap_or_else(|| panic!("{key} on orangescrum-app"))
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(
+            number("cpu_quota") * 1000 / number("cpu_period"),
+            millicores(&get(k, "limits", "cpu")),
+            "cpu_quota/cpu_period vs limits cpu"
+        );
+        assert_eq!(
+            millicores(&get(res, "reservations", "cpus")),
+            millicores(&get(k, "requests", "cpu")),
+            "reservations cpus vs requests cpu"
+        );
         for (compose_side, k8s_side) in [("limits", "limits"), ("reservations", "requests")] {
-            assert_eq!(
-                millicores(&get(res, compose_side, "cpus")),
-                millicores(&get(k, k8s_side, "cpu")),
-                "{compose_side} cpus vs {k8s_side} cpu"
-            );
             assert_eq!(
                 bytes(&get(res, compose_side, "memory")),
                 bytes(&get(k, k8s_side, "memory")),
