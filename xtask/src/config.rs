@@ -86,6 +86,9 @@ pub struct Dist {
     pub dir: String,
     pub keep_versions: usize,
     pub zstd_level: i32,
+    /// The OCI image's entrypoint binary; empty: built from `oci-entrypoint/` by `dist`
+    /// (set it to reuse one built earlier, e.g. where no Rust toolchain is at hand).
+    pub oci_entrypoint: String,
 }
 
 impl Default for Config {
@@ -125,6 +128,7 @@ impl Default for Config {
                 dir: "dist".into(),
                 keep_versions: 3,
                 zstd_level: 3,
+                oci_entrypoint: String::new(),
             },
         }
     }

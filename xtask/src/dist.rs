@@ -276,7 +276,10 @@ pub fn plan(i: &PlanInputs) -> DistPlan {
         })
         .collect();
     let image = targets
-        .contains(&Target::Docker)
+        .iter()
+        // The Kubernetes package pins the image's digest, so it comes with the image too
+        // (a CI matrix part of kubernetes alone then holds the same image as docker's).
+        .any(|t| matches!(t, Target::Docker | Target::Kubernetes))
         .then(|| image_name(&app, &version, i.binary.arch));
     DistPlan {
         image,
@@ -596,8 +599,19 @@ struct ImageBuild {
 
 fn image_build(proj: &Project) -> Result<ImageBuild> {
     let app_bin = format!("/{}/{}", oci::APP_DIR, proj.cfg.binary.name);
-    eprintln!("building the image entrypoint (static)...");
-    let entrypoint = proj.build_static("oci-entrypoint", &[("OCI_APP_BINARY", &app_bin)])?;
+    let entrypoint = match proj.cfg.dist.oci_entrypoint.as_str() {
+        "" => {
+            eprintln!("building the image entrypoint (static)...");
+            proj.build_static("oci-entrypoint", &[("OCI_APP_BINARY", &app_bin)])?
+        }
+        given => {
+            let p = proj.root.join(given);
+            if !p.is_file() {
+                bail!("dist.oci_entrypoint = {given:?}: no such file; leave it empty to build the entrypoint from oci-entrypoint/");
+            }
+            p
+        }
+    };
     let entrypoint_size = fs::metadata(&entrypoint)
         .with_context(|| format!("cannot read {}", entrypoint.display()))?
         .len();
@@ -695,8 +709,8 @@ pub fn merge_manifests(parts: &[DistManifest]) -> Result<DistManifest> {
     // have been made from the same binary (same architecture) as the archives.
     let mut images = parts.iter().filter_map(|p| p.image.as_ref());
     merged.image = images.next().cloned();
-    if images.next().is_some() {
-        bail!("more than one input carries the OCI image: merge parts of one `dist --target` each");
+    if images.any(|other| Some(other) != merged.image.as_ref()) {
+        bail!("the inputs carry different OCI images: build every part from the same binary and commit");
     }
     if let (Some(img), Some(t)) = (&merged.image, merged.targets.first()) {
         if img.archive != image_name(&merged.app, &merged.version, &t.arch) {
@@ -748,6 +762,14 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
             );
         }
         for (name, expected, expected_size) in artifacts(&m) {
+            // The image comes with both the docker and the kubernetes part: copy it once
+            // (merge_manifests refuses parts whose images differ).
+            if sources
+                .iter()
+                .any(|(_, n, _): &(PathBuf, String, String)| n == name)
+            {
+                continue;
+            }
             let file = dir.join(name);
             let (sha, size) = hash::sha256_file(&file)?;
             if sha != expected || size != expected_size {

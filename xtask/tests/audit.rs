@@ -184,9 +184,10 @@ fn real_release_passes_clean() {
     assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.iter().all(|n| n.ends_with(".tar.zst")), "{names:?}");
     assert_eq!(v["packages"][0]["target"], "docker");
-    assert_eq!(v["packages"][1]["target"], "native");
+    assert_eq!(v["packages"][1]["target"], "kubernetes");
+    assert_eq!(v["packages"][2]["target"], "native");
     // One archive on its own.
-    let archive = release.join(names[1]);
+    let archive = release.join(names[2]);
     let a = audit(&[], &archive);
     assert_eq!((a.code, a.findings.len()), (0, 0), "{}", a.stdout);
 }

@@ -54,6 +54,21 @@ fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)], what: &str) {
     );
 }
 
+/// The image entrypoint `dist` built from oci-entrypoint/ (in this build's target folder).
+fn built_entrypoint() -> PathBuf {
+    let target = Path::new(env!("CARGO_BIN_EXE_xtask"))
+        .parent()
+        .and_then(Path::parent)
+        .unwrap();
+    let p = target.join("release/oci-entrypoint");
+    assert!(
+        p.is_file(),
+        "{} was not built by the reference run",
+        p.display()
+    );
+    p
+}
+
 /// Wraps the command so it runs through `prefix` (e.g. `taskset -c 0`).
 fn wrapped(prefix: &[&str], cmd: &Command) -> Command {
     let mut c = Command::new(prefix[0]);
@@ -155,11 +170,19 @@ fn reproducible_across_user_and_uid() {
     let fx = Fixture::new();
     let bin = fx._tmp.path().join("bin-copy");
     fs::copy(sample_binary(), &bin).unwrap();
+    // The other user has no Rust toolchain: it reuses the image entrypoint the reference
+    // run built (dist.oci_entrypoint), copied where it may read it.
+    let entrypoint = fx._tmp.path().join("entrypoint-copy");
+    fs::copy(built_entrypoint(), &entrypoint).unwrap();
     ok(Command::new("chown")
         .args(["-R", "4321:4321"])
         .arg(fx._tmp.path()));
     let out = fx.out();
-    let cmd = fx.dist_cmd(&out, &bin);
+    let mut cmd = fx.dist_cmd(&out, &bin);
+    cmd.args([
+        "--set",
+        &format!("dist.oci_entrypoint={}", entrypoint.display()),
+    ]);
     let mut c = wrapped(
         &["setpriv", "--reuid=4321", "--regid=4321", "--clear-groups"],
         &cmd,
@@ -427,9 +450,12 @@ fn standard_tools_accept_the_release() {
         let frames =
             String::from_utf8(ok(Command::new("zstd").args(["-lv"]).arg(v.join(archive))).stdout)
                 .unwrap();
+        // The binary is spliced in as its own frame; the Kubernetes package has none.
+        let want = if t["target"] == "kubernetes" { 1 } else { 3 };
         assert!(
-            frames.contains("# Zstandard Frames: 3"),
-            "binary spliced as its own frame:\n{frames}"
+            frames.contains(&format!("# Zstandard Frames: {want}")),
+            "{}: {want} frame(s):\n{frames}",
+            t["target"]
         );
         // The recorded hash is the binary's real hash, computed here independently.
         let real =
@@ -798,7 +824,7 @@ fn merged_per_target_outputs_equal_a_single_dist() {
     let fx = Fixture::new();
     let single = build(&fx, &fx.out(), sample_binary(), |_| {});
     let parts = fx._tmp.path().join("parts");
-    for t in ["docker", "native"] {
+    for t in ["docker", "native", "kubernetes"] {
         ok(fx
             .dist_cmd(&parts.join(t), sample_binary())
             .args(["--target", t]));
@@ -808,6 +834,7 @@ fn merged_per_target_outputs_equal_a_single_dist() {
         .xtask()
         .args(["dist", "merge"])
         .arg(parts.join("native"))
+        .arg(parts.join("kubernetes"))
         .arg(parts.join("docker").join(config_version()))
         .arg("--out")
         .arg(&merged)
@@ -1071,6 +1098,8 @@ fn dry_run_writes_nothing_and_the_run_follows_its_plan() {
         .map(|(n, _)| n.as_str())
         .filter(|n| n.ends_with(".tar.zst"))
         .collect();
+    let mut planned = planned;
+    planned.sort();
     assert_eq!(archives, planned, "the run wrote what the plan said");
 
     // Once the frame is cached, the plan says it is reused, and still writes nothing.
