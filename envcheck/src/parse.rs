@@ -8,6 +8,9 @@
 
 use std::collections::BTreeMap;
 
+mod v2;
+pub use v2::{compose_v2, compose_v2_with};
+
 /// Longest line of the portable subset. No setting of the package needs more; the kernel
 /// refuses a variable over 128 KiB anyway (`MAX_ARG_STRLEN`), and the bound keeps the
 /// shell validator's pattern matching (quadratic in dash and busybox for some patterns)
