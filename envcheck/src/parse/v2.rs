@@ -59,22 +59,25 @@ fn regexp_space(c: char) -> bool {
 /// that interpolate a name are [`ComposeValue::Interpolated`]: the caller's environment
 /// comes first in v2, so they depend on it even when the file defines the name.
 pub fn compose_v2(bytes: &[u8]) -> Result<Vec<Entry<ComposeValue>>, String> {
-    compose_v2_with(bytes, &|_| None)
+    compose_v2_with(bytes, &|_| None, &BTreeMap::new())
 }
 
-/// [`compose_v2`] with the environment docker compose runs in (`host`), as compose-go's
-/// lookup function: it decides interpolation; names without `=` stay
-/// [`ComposeValue::FromHost`] (resolve them with the same `host`).
+/// [`compose_v2`] with the environment docker compose runs in (`host`, compose-go's lookup
+/// function, which comes first in interpolation) and the values read before this file
+/// (`earlier`: earlier `env_file:` entries of the same service, which this file's values
+/// then replace). Names without `=` stay [`ComposeValue::FromHost`]: resolve them with the
+/// same `host`.
 pub fn compose_v2_with(
     bytes: &[u8],
     host: &dyn Fn(&str) -> Option<String>,
+    earlier: &BTreeMap<String, String>,
 ) -> Result<Vec<Entry<ComposeValue>>, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes)
         .map_err(|_| "not modelled: the file is not UTF-8 (refused before reading)".to_string())?;
     let s: Vec<char> = text.chars().collect();
     let line_at = |p: usize| s[..p.min(s.len())].iter().filter(|&&c| c == '\n').count() + 1;
-    let mut file: BTreeMap<String, String> = BTreeMap::new();
+    let mut file = earlier.clone();
     let mut out = Vec::new();
     let mut pos = 0;
     loop {
@@ -119,7 +122,7 @@ pub fn compose_v2_with(
                 c => {
                     let first: String = s[start..].iter().take_while(|&&c| c != '\n').collect();
                     return Err(format!(
-                        "line {}: unexpected character {c:?} in variable name {first:?}",
+                        "line {}: unexpected character \"{c}\" in variable name \"{first}\"",
                         line_at(i)
                     ));
                 }
@@ -342,8 +345,15 @@ fn braced(
     }
     // The regexp takes `.*` up to the last `}` of the line; the word then ends at the brace
     // that closes `${` (nesting counted, the character after each `{` skipped).
-    let line_end = c[at..].iter().position(|&c| c == '\n').map_or(c.len(), |n| at + n);
-    let Some(last) = c[at..line_end].iter().rposition(|&c| c == '}').map(|n| at + n) else {
+    let line_end = c[at..]
+        .iter()
+        .position(|&c| c == '\n')
+        .map_or(c.len(), |n| at + n);
+    let Some(last) = c[at..line_end]
+        .iter()
+        .rposition(|&c| c == '}')
+        .map(|n| at + n)
+    else {
         return Err(invalid());
     };
     let word_at = op_at + 1 + usize::from(colon);
@@ -425,7 +435,11 @@ mod tests {
         assert_eq!(m["H"], t("a\\nb"));
         assert_eq!(m["I"], ComposeValue::FromHost);
         assert_eq!(m["J"], t("x"));
-        assert_eq!(m["K"], t("k"), "text after a closing quote is the next statement");
+        assert_eq!(
+            m["K"],
+            t("k"),
+            "text after a closing quote is the next statement"
+        );
         assert_eq!(m["L"], t("l"), "YAML-style separator");
         assert_eq!(m["M"], t("multi\nline"));
         assert!(!m.contains_key("N"));
@@ -449,13 +463,16 @@ mod tests {
         }
         // The caller's environment comes first.
         let host = |k: &str| (k == "A").then(|| "host".to_string());
-        let es = compose_v2_with(b"A=file\nB=${A}\n", &host).unwrap();
+        let es = compose_v2_with(b"A=file\nB=${A}\n", &host, &BTreeMap::new()).unwrap();
         assert_eq!(es[1].value, ComposeValue::Interpolated("host".into()));
     }
 
     #[test]
     fn escapes() {
-        assert_eq!(expand_escapes(r"\0123\0\01\0400\0377"), "S\\0\\01\\0400\u{ff}");
+        assert_eq!(
+            expand_escapes(r"\0123\0\01\0400\0377"),
+            "S\\0\\01\\0400\u{ff}"
+        );
         assert_eq!(expand_escapes(r"\c\x\$\\"), "\\c\\x$$\\");
     }
 }
