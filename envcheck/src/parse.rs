@@ -1,9 +1,11 @@
 //! The readings of a `.env` file, as pure functions of its bytes: how docker compose 1.29
-//! (`env_file:` and the project `.env`, both through python-dotenv 0.21) and systemd 252
-//! (`EnvironmentFile=`) read it, and how the validator itself reads it line by line.
+//! (`env_file:` and the project `.env`, both through python-dotenv 0.21), docker compose v2
+//! (both through compose-go's dotenv, [`compose_v2`]) and systemd 252 (`EnvironmentFile=`)
+//! read it, and how the validator itself reads it line by line.
 //!
-//! The validator's reading ([`classify_line`]) accepts only a subset on which both consumers
-//! agree (tested against both models, and the models against the real programs); the
+//! The validator's reading ([`classify_line`]) accepts only a subset on which all three
+//! consumers agree (tested against the models; the 1.29 and systemd models against the real
+//! programs, the v2 model against compose-go's own test cases); the
 //! generated shell validator implements the same reading, so both give the same verdicts.
 
 use std::collections::BTreeMap;
