@@ -521,14 +521,18 @@ mod tests {
     }
 
     /// Pseudo-random files from the characters that matter to the readers: whenever the
-    /// validator finds no format error, docker compose and systemd read every variable as
-    /// it does (no `readers-disagree`), so the format rules alone decide the verdict.
+    /// validator finds no format error, docker compose 1.29, docker compose v2 and systemd
+    /// read every variable as it does (no `readers-disagree`), so the format rules alone
+    /// decide the verdict.
     #[test]
     fn format_rules_cover_every_disagreement() {
         const PIECES: &[&str] = &[
             "KEY", "B", "x", "=", "==", " ", "\t", "#", "'", "\"", "\\", "$", "${B}", "$(", "`",
             "export ", ";", "\n", "\r\n", "\r", "\u{a0}", "\u{2028}", "é", ":-", "}", "a b",
             "\x0b", "\x1c", "\u{feff}",
+            // What only docker compose v2 treats specially: YAML-style ':', name characters,
+            // its blanks, octal escapes, '$$', a tab before '#'.
+            ":", ".", "-", "[1]", "\x0c", "\u{85}", "\\0101", "{", "$$", "\t#", " # ",
         ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = |n: usize| {
@@ -564,6 +568,68 @@ mod tests {
         assert!(
             clean > 1000,
             "the generator should also produce valid files: {clean}"
+        );
+    }
+
+    /// The safety net names the reader that differs, docker compose v2 included.
+    #[test]
+    fn agreement_names_each_reader() {
+        let differ = |bytes: &[u8], ours: &[(&str, &str)]| {
+            let ours = ours
+                .iter()
+                .map(|(k, v)| (k.to_string(), (1, v.to_string())))
+                .collect();
+            let mut st = State::default();
+            Readers::new(bytes).check_agreement(&ours, None, &mut st);
+            st.findings
+                .iter()
+                .map(|f| {
+                    assert_eq!(f.rule, "readers-disagree");
+                    format!("{}: {}", f.key.as_deref().unwrap(), f.message)
+                })
+                .collect::<Vec<_>>()
+        };
+        let only = |who: &str| format!("({who} read it differently from this validator)");
+        // A tab before '#': only 1.29 drops the comment.
+        let f = differ(b"DEBUG=x\t#c\n", &[("DEBUG", "x\t#c")]);
+        assert!(
+            f.len() == 1 && f[0].ends_with(&only("docker compose 1.29")),
+            "{f:?}"
+        );
+        // A space before '#': both compose versions drop it, systemd keeps it.
+        let f = differ(b"DEBUG=x #c\n", &[("DEBUG", "x")]);
+        assert!(f.len() == 1 && f[0].ends_with(&only("systemd")), "{f:?}");
+        // YAML style: only v2 sets a variable.
+        let f = differ(b"DEBUG: false\n", &[]);
+        assert!(
+            f.len() == 1 && f[0].ends_with(&only("docker compose v2")),
+            "{f:?}"
+        );
+        // A file v2 refuses as a whole: v2 sets nothing.
+        let f = differ(b"DEBUG=false\nA B=1\n", &[("DEBUG", "false")]);
+        assert!(
+            f.len() == 1 && f[0].ends_with(&only("docker compose v2")),
+            "{f:?}"
+        );
+        assert!(differ(b"DEBUG=false\n", &[("DEBUG", "false")]).is_empty());
+    }
+
+    /// A line v2 refuses the whole file for: the message says so, without the line's text
+    /// (it may hold a secret).
+    #[test]
+    fn messages_name_v2_refusing_the_file() {
+        let f = check_env_bytes(b"DEBUG=false\nSECRET s3cr3t=1\n", None);
+        let m = &f.iter().find(|f| f.rule == "invalid-key").unwrap().message;
+        assert!(
+            m.contains("docker compose v2 refuses the whole file at line 2")
+                && !m.contains("s3cr3t"),
+            "{m}"
+        );
+        let f = check_env_bytes(b"DEBUG=false\nSECRET s3cr3t=1\n", Some(Target::Native));
+        assert!(
+            f[0].message
+                .ends_with("(systemd takes no variable from this line)"),
+            "{f:?}"
         );
     }
 
