@@ -217,7 +217,7 @@ impl Readers {
     /// How the consumers read line `n`, as a clause to append to a message (values are
     /// never printed: they may be secrets).
     fn describe(&self, n: usize, target: Option<Target>) -> String {
-        let readings: Vec<(&Reading, Result<Option<&Entry<ComposeValue>>, &String>)> = self
+        let readings: Vec<_> = self
             .of(target)
             .map(|r| {
                 (
@@ -281,7 +281,7 @@ impl Readers {
             Host,
         }
         let rule = rules::rule("readers-disagree");
-        let maps: Vec<(&Reading, BTreeMap<String, (usize, ComposeValue)>)> = self
+        let maps: Vec<_> = self
             .of(target)
             .map(|r| match &r.entries {
                 Ok(es) => (r, parse::last_wins(es)),
