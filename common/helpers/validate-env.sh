@@ -474,7 +474,7 @@ rule_info() {
             ;;
         malformed-line)
             R_SEV=ERROR
-            R_MSG='is not a KEY=VALUE line: docker compose passes the caller'\''s value of a bare name, systemd ignores it'
+            R_MSG='is not a KEY=VALUE line: docker compose passes the caller'\''s value of a bare name (v2 also reads KEY: VALUE), systemd ignores it'
             R_FIX='write KEY=VALUE, or start the line with # to make it a comment'
             ;;
         invalid-key)

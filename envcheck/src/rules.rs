@@ -235,7 +235,7 @@ pub const RULES: &[Rule] = &[
         "starts with 'export': docker compose strips it, systemd ignores the line",
         "remove 'export ' and write KEY=VALUE"),
     error("malformed-line", Format,
-        "is not a KEY=VALUE line: docker compose passes the caller's value of a bare name, systemd ignores it",
+        "is not a KEY=VALUE line: docker compose passes the caller's value of a bare name (v2 also reads KEY: VALUE), systemd ignores it",
         "write KEY=VALUE, or start the line with # to make it a comment"),
     error("invalid-key", Format,
         "has an invalid variable name: systemd ignores the line, docker compose 1.29 may not, docker compose v2 may read it or refuse the whole file",
