@@ -439,7 +439,7 @@ rule_info() {
             ;;
         non-utf8)
             R_SEV=ERROR
-            R_MSG='is not valid UTF-8 (or holds a Unicode noncharacter): docker compose cannot decode it and systemd refuses the whole file'
+            R_MSG='is not valid UTF-8 (or holds a Unicode noncharacter): docker compose 1.29 cannot decode it (v2 reads the bytes) and systemd refuses the whole file'
             R_FIX='save the file as UTF-8, e.g. iconv -f ISO-8859-1 -t UTF-8'
             ;;
         byte-order-mark)
@@ -449,7 +449,7 @@ rule_info() {
             ;;
         crlf)
             R_SEV=WARN
-            R_MSG='has Windows (CRLF) line endings: both readers accept them, shell tools keep the CR'
+            R_MSG='has Windows (CRLF) line endings: docker compose (1.29 and v2) and systemd accept them, shell tools keep the CR'
             R_FIX='convert the file, e.g. dos2unix .env or sed -i '\''s/\r$//'\'' .env'
             ;;
         line-too-long)
@@ -474,12 +474,12 @@ rule_info() {
             ;;
         malformed-line)
             R_SEV=ERROR
-            R_MSG='is not a KEY=VALUE line: docker compose passes the caller'\''s value of a bare name, systemd ignores it'
+            R_MSG='is not a KEY=VALUE line: docker compose passes the caller'\''s value of a bare name (v2 also reads KEY: VALUE), systemd ignores it'
             R_FIX='write KEY=VALUE, or start the line with # to make it a comment'
             ;;
         invalid-key)
             R_SEV=ERROR
-            R_MSG='has an invalid variable name: systemd ignores the line, docker compose may not'
+            R_MSG='has an invalid variable name: systemd ignores the line, docker compose 1.29 may not, docker compose v2 may read it or refuse the whole file'
             R_FIX='use letters, digits and _ only, not starting with a digit (e.g. DB_NAME)'
             ;;
         key-spacing)
@@ -499,7 +499,7 @@ rule_info() {
             ;;
         backslash)
             R_SEV=ERROR
-            R_MSG='contains a backslash: systemd treats it as an escape (a trailing one joins lines), docker compose keeps it'
+            R_MSG='contains a backslash: systemd treats it as an escape (a trailing one joins lines), docker compose keeps it outside quotes and decodes it inside (1.29 and v2 differently)'
             R_FIX='choose a value without backslashes'
             ;;
         bad-quoting)
@@ -509,7 +509,7 @@ rule_info() {
             ;;
         inline-comment)
             R_SEV=ERROR
-            R_MSG='has a comment after the value: docker compose drops it, systemd keeps it as part of the value'
+            R_MSG='has a comment after the value: docker compose 1.29 drops it, docker compose v2 drops it only after a space (not a tab), systemd keeps it as part of the value'
             R_FIX='put the comment on a line of its own'
             ;;
         unicode-space)
@@ -519,7 +519,7 @@ rule_info() {
             ;;
         unquoted-space)
             R_SEV=WARN
-            R_MSG='has whitespace outside quotes: both readers keep inner and drop trailing whitespace, a shell would split the value'
+            R_MSG='has whitespace outside quotes: docker compose and systemd keep inner and drop trailing whitespace, a shell would split the value'
             R_FIX='quote the value, e.g. KEY="two words"'
             ;;
         duplicate-key)
@@ -549,7 +549,7 @@ rule_info() {
             ;;
         readers-disagree)
             R_SEV=ERROR
-            R_MSG='is read differently by docker compose and systemd'
+            R_MSG='is read differently by docker compose 1.29, docker compose v2 or systemd'
             R_FIX='write the line in the plain KEY=VALUE form of .env.example'
             ;;
         placeholder)

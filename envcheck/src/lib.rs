@@ -1,8 +1,8 @@
 //! The one environment rule table of the release, shared by `cargo xtask validate-env` (file
 //! mode), the generated POSIX `validate-env.sh` (rendered from [`rules::RULES`]) and the OCI
 //! image's entrypoint (environment mode, [`check_environment`]): what counts as a variable,
-//! how docker compose and systemd read a `.env` line ([`parse`]), and which values refuse a
-//! start ([`rules`]). Std only (plus serde's derive), so the static entrypoint stays small.
+//! how docker compose (1.29 and v2) and systemd read a `.env` line ([`parse`]), and which
+//! values refuse a start ([`rules`]). Std only (plus serde's derive), so the static entrypoint stays small.
 
 pub mod image_ref;
 pub mod parse;

@@ -1,12 +1,17 @@
 //! The readings of a `.env` file, as pure functions of its bytes: how docker compose 1.29
-//! (`env_file:` and the project `.env`, both through python-dotenv 0.21) and systemd 252
-//! (`EnvironmentFile=`) read it, and how the validator itself reads it line by line.
+//! (`env_file:` and the project `.env`, both through python-dotenv 0.21), docker compose v2
+//! (both through compose-go's dotenv, [`compose_v2`]) and systemd 252 (`EnvironmentFile=`)
+//! read it, and how the validator itself reads it line by line.
 //!
-//! The validator's reading ([`classify_line`]) accepts only a subset on which both consumers
-//! agree (tested against both models, and the models against the real programs); the
+//! The validator's reading ([`classify_line`]) accepts only a subset on which all three
+//! consumers agree (tested against the models; the 1.29 and systemd models against the real
+//! programs, the v2 model against compose-go's own test cases); the
 //! generated shell validator implements the same reading, so both give the same verdicts.
 
 use std::collections::BTreeMap;
+
+mod v2;
+pub use v2::{compose_v2, compose_v2_with};
 
 /// Longest line of the portable subset. No setting of the package needs more; the kernel
 /// refuses a variable over 128 KiB anyway (`MAX_ARG_STRLEN`), and the bound keeps the
@@ -77,6 +82,62 @@ pub fn scan_bytes(bytes: &[u8]) -> Option<FileProblem> {
             .char_indices()
             .find(|&(_, c)| is_noncharacter(c))
             .map(|(at, _)| FileProblem::Encoding(line_of(bytes, at))),
+    }
+}
+
+/// How kustomize's `secretGenerator`/`configMapGenerator` `env:` file reader (kubectl's
+/// built-in kustomize) reads a file: leading blanks trimmed, blank and `#` lines skipped,
+/// split at the first `=`; the value is kept exactly as written (quotes and ` # ...` stay
+/// in it), only a CR at the end of the line is dropped. A line without `=` takes the value
+/// from kubectl's own environment; a key that is not a valid name refuses the file.
+pub fn kustomize(bytes: &[u8]) -> Result<Vec<Entry<ComposeValue>>, String> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| "kustomize refuses a file that is not UTF-8".to_string())?;
+    let mut out = Vec::new();
+    for (n, raw) in text.split('\n').enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw).trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = match line.split_once('=') {
+            Some((k, v)) => (k, ComposeValue::Text(v.to_string())),
+            None => (line, ComposeValue::FromHost),
+        };
+        if !valid_key(key.as_bytes()) {
+            return Err(format!(
+                "kustomize refuses the file: line {} has no valid variable name",
+                n + 1
+            ));
+        }
+        out.push(Entry {
+            line: n + 1,
+            key: key.to_string(),
+            value,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod kustomize_tests {
+    use super::*;
+
+    #[test]
+    fn values_are_kept_as_written() {
+        let es = kustomize(b"# c\n  A=\"x\" # y\r\nB\n\nC=a=b\n").unwrap();
+        let got: Vec<(usize, &str, &ComposeValue)> = es
+            .iter()
+            .map(|e| (e.line, e.key.as_str(), &e.value))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (2, "A", &ComposeValue::Text("\"x\" # y".into())),
+                (3, "B", &ComposeValue::FromHost),
+                (5, "C", &ComposeValue::Text("a=b".into())),
+            ]
+        );
+        assert!(kustomize(b"export A=1\n").unwrap_err().contains("line 1"));
     }
 }
 

@@ -1,5 +1,5 @@
 //! `cargo xtask validate-env`: checks a `.env` file the way the packages' consumers read it
-//! (docker compose `env_file:`, systemd `EnvironmentFile=`), without executing anything,
+//! (docker compose 1.29 and v2 `env_file:`, systemd `EnvironmentFile=`), without executing anything,
 //! against one rule table ([`rules::RULES`]). The same table renders the shipped POSIX
 //! validator `common/helpers/validate-env.sh` (`shell.rs`), so the two cannot drift: a test
 //! fails when the committed script differs from the generator's output, and a differential
@@ -31,8 +31,8 @@ pub struct ValidateEnvArgs {
     /// The file to check.
     #[arg(long, value_name = "FILE", default_value = ".env")]
     pub env_file: PathBuf,
-    /// The package that reads the file: docker (docker compose env_file) or native (systemd
-    /// EnvironmentFile=). Default: both. The format rules are the same for both; this only
+    /// The package that reads the file: docker (docker compose 1.29 and v2 env_file) or
+    /// native (systemd EnvironmentFile=). Default: both. The format rules are the same for both; this only
     /// chooses which reader's view the messages and the consistency check use.
     #[arg(long, value_enum, value_name = "TARGET")]
     pub target: Option<Target>,
@@ -47,7 +47,7 @@ pub struct ValidateEnvArgs {
     pub print_shell: bool,
 }
 
-/// Checks the bytes of an env file; `target` None = both consumers.
+/// Checks the bytes of an env file; `target` None = every consumer.
 pub fn check_env_bytes(bytes: &[u8], target: Option<Target>) -> Vec<Finding> {
     let mut st = State::default();
     if let Some(problem) = parse::scan_bytes(bytes) {
@@ -153,74 +153,125 @@ fn with_suggestion(message: String, key: &str, known: &[String]) -> String {
     }
 }
 
-/// The two consumers' readings of the file, for messages and the consistency check.
-struct Readers {
-    compose: Result<Vec<Entry<ComposeValue>>, String>,
-    systemd: Result<Vec<Entry<String>>, String>,
+/// One consumer's reading of the whole file.
+struct Reading {
+    /// As messages name it.
+    name: &'static str,
+    /// The package whose consumer it is.
+    target: Target,
+    /// Every assignment in file order, or why the consumer refuses the whole file.
+    entries: Result<Vec<Entry<ComposeValue>>, String>,
 }
+
+/// The consumers' readings of the file (docker compose 1.29, docker compose v2, systemd),
+/// for messages and the consistency check.
+struct Readers(Vec<Reading>);
 
 impl Readers {
     fn new(bytes: &[u8]) -> Readers {
-        Readers {
-            compose: parse::compose(bytes),
-            systemd: parse::systemd(bytes),
-        }
+        let systemd = parse::systemd(bytes).map(|es| {
+            es.into_iter()
+                .map(|e| Entry {
+                    line: e.line,
+                    key: e.key,
+                    value: ComposeValue::Text(e.value),
+                })
+                .collect()
+        });
+        // compose-go's messages quote the line, which may hold a secret: keep the line
+        // number only.
+        let v2 = parse::compose_v2(bytes).map_err(|e| {
+            let at = e
+                .strip_prefix("line ")
+                .and_then(|r| r.split_once(':'))
+                .map(|(n, _)| format!(" at line {n}"))
+                .unwrap_or_default();
+            format!("docker compose v2 refuses the whole file{at}")
+        });
+        Readers(vec![
+            Reading {
+                name: "docker compose 1.29",
+                target: Target::Docker,
+                entries: parse::compose(bytes),
+            },
+            Reading {
+                name: "docker compose v2",
+                target: Target::Docker,
+                entries: v2,
+            },
+            Reading {
+                name: "systemd",
+                target: Target::Native,
+                entries: systemd,
+            },
+            Reading {
+                name: "kustomize (kubectl apply -k)",
+                target: Target::Kubernetes,
+                entries: parse::kustomize(bytes),
+            },
+        ])
+    }
+
+    /// The readings of `target`'s consumers (`None`: all).
+    fn of(&self, target: Option<Target>) -> impl Iterator<Item = &Reading> {
+        self.0
+            .iter()
+            // Without a target: the Docker and native consumers. Kustomize keeps quotes in
+            // values, so it is checked only for the Kubernetes package (--target kubernetes).
+            .filter(move |r| target.map_or(r.target != Target::Kubernetes, |t| t == r.target))
     }
 
     /// How the consumers read line `n`, as a clause to append to a message (values are
     /// never printed: they may be secrets).
     fn describe(&self, n: usize, target: Option<Target>) -> String {
-        let compose = self
-            .compose
-            .as_ref()
-            .map(|es| es.iter().find(|e| e.line == n));
-        let systemd = self
-            .systemd
-            .as_ref()
-            .map(|es| es.iter().find(|e| e.line == n));
-        let one = |name: &str, key: Option<&str>, host: bool| match key {
-            None => format!("{name} takes no variable from this line"),
-            Some(k) if host => format!("{name} takes {k} from the environment it runs in"),
-            Some(k) => format!("{name} sets {k} from this line"),
-        };
-        let c = match &compose {
-            Err(e) => (*e).clone(),
-            Ok(e) => one(
-                "docker compose",
-                e.map(|e| e.key.as_str()),
-                e.is_some_and(|e| !matches!(e.value, ComposeValue::Text(_))),
-            ),
-        };
-        let s = match &systemd {
-            Err(e) => (*e).clone(),
-            Ok(e) => one("systemd", e.map(|e| e.key.as_str()), false),
-        };
-        match target {
-            Some(Target::Docker) => format!(" ({c})"),
-            Some(Target::Native) => format!(" ({s})"),
-            // Merge shim (helper k8s): kustomize's own env reader is the validator's to add.
-            Some(Target::Kubernetes) => format!(" ({c}; {s})"),
-            None => match (&compose, &systemd) {
-                (Ok(Some(a)), Ok(Some(b))) if a.key == b.key => {
-                    if a.value == ComposeValue::Text(b.value.clone()) {
-                        format!(
-                            " (docker compose and systemd read {} the same today; other readers differ)",
-                            a.key
-                        )
-                    } else {
-                        format!(
-                            " (docker compose and systemd read different values for {})",
-                            a.key
-                        )
-                    }
+        let readings: Vec<_> = self
+            .of(target)
+            .map(|r| {
+                (
+                    r,
+                    r.entries.as_ref().map(|es| es.iter().find(|e| e.line == n)),
+                )
+            })
+            .collect();
+        let names = names(readings.iter().map(|(r, _)| r.name));
+        if readings.len() > 1 {
+            if let Some(Ok(Some(first))) = readings.first().map(|(_, e)| e) {
+                let same_key = readings
+                    .iter()
+                    .all(|(_, e)| matches!(e, Ok(Some(x)) if x.key == first.key));
+                let same_text = readings.iter().all(|(_, e)| {
+                    matches!(e, Ok(Some(x)) if x.value == first.value)
+                        && matches!(first.value, ComposeValue::Text(_))
+                });
+                if same_key && same_text {
+                    return format!(
+                        " ({names} read {} the same today; other readers differ)",
+                        first.key
+                    );
                 }
-                _ => format!(" ({c}; {s})"),
-            },
+                if same_key {
+                    return format!(" ({names} read different values for {})", first.key);
+                }
+            }
         }
+        let clauses: Vec<String> = readings
+            .iter()
+            .map(|(r, e)| match e {
+                Err(why) => (*why).clone(),
+                Ok(None) => format!("{} takes no variable from this line", r.name),
+                Ok(Some(e)) if matches!(e.value, ComposeValue::Text(_)) => {
+                    format!("{} sets {} from this line", r.name, e.key)
+                }
+                Ok(Some(e)) => {
+                    format!("{} takes {} from the environment it runs in", r.name, e.key)
+                }
+            })
+            .collect();
+        format!(" ({})", clauses.join("; "))
     }
 
-    /// Safety net for a file without format errors: the consumers (the one of `target`, or
-    /// both) must read every variable exactly as the validator did. The format rules are
+    /// Safety net for a file without format errors: the consumers (the ones of `target`, or
+    /// all) must read every variable exactly as the validator did. The format rules are
     /// meant to make this impossible; a finding here means a rule is missing.
     fn check_agreement(
         &self,
@@ -237,50 +288,54 @@ impl Readers {
             Host,
         }
         let rule = rules::rule("readers-disagree");
-        let compose = match &self.compose {
-            Ok(es) => parse::last_wins(es),
-            Err(_) => BTreeMap::new(),
-        };
-        let systemd = match &self.systemd {
-            Ok(es) => parse::last_wins(es),
-            Err(_) => BTreeMap::new(),
-        };
-        let keys: BTreeSet<&String> = ours
-            .keys()
-            .chain(compose.keys())
-            .chain(systemd.keys())
+        let maps: Vec<_> = self
+            .of(target)
+            .map(|r| match &r.entries {
+                Ok(es) => (r, parse::last_wins(es)),
+                Err(_) => (r, BTreeMap::new()),
+            })
             .collect();
+        let mut keys: BTreeSet<&String> = ours.keys().collect();
+        for (_, m) in &maps {
+            keys.extend(m.keys());
+        }
         for key in keys {
             let mine = ours.get(key).map_or(Read::Unset, |(_, v)| Read::Text(v));
-            let c = compose.get(key).map_or(Read::Unset, |(_, v)| match v {
-                ComposeValue::Text(t) => Read::Text(t),
-                ComposeValue::Interpolated(_) | ComposeValue::FromHost => Read::Host,
-            });
-            let s = systemd.get(key).map_or(Read::Unset, |(_, v)| Read::Text(v));
-            let compose_ok = target == Some(Target::Native) || c == mine;
-            let systemd_ok = target == Some(Target::Docker) || s == mine;
-            if compose_ok && systemd_ok {
+            let differ: Vec<&str> = maps
+                .iter()
+                .filter(|(_, m)| {
+                    let theirs = m.get(key).map_or(Read::Unset, |(_, v)| match v {
+                        ComposeValue::Text(t) => Read::Text(t),
+                        ComposeValue::Interpolated(_) | ComposeValue::FromHost => Read::Host,
+                    });
+                    theirs != mine
+                })
+                .map(|(r, _)| r.name)
+                .collect();
+            if differ.is_empty() {
                 continue;
             }
-            let who = match (compose_ok, systemd_ok) {
-                (false, false) => "docker compose and systemd",
-                (false, true) => "docker compose",
-                _ => "systemd",
-            };
-            let line = [
-                ours.get(key).map(|(l, _)| *l),
-                compose.get(key).map(|(l, _)| *l),
-                systemd.get(key).map(|(l, _)| *l),
-            ]
-            .into_iter()
-            .flatten()
-            .next();
+            let line = std::iter::once(ours.get(key).map(|(l, _)| *l))
+                .chain(maps.iter().map(|(_, m)| m.get(key).map(|(l, _)| *l)))
+                .flatten()
+                .next();
             let message = format!(
-                "{} ({who} read it differently from this validator)",
-                rule.problem
+                "{} ({} read it differently from this validator)",
+                rule.problem,
+                names(differ.into_iter())
             );
             st.report(rule, Some(key), line, message);
         }
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -461,7 +516,7 @@ mod tests {
         let f = check_env_bytes(b"export DEBUG=false\n", None);
         assert!(
             f[0].message
-                .contains("docker compose sets DEBUG from this line; systemd takes no variable"),
+                .contains("docker compose 1.29 sets DEBUG from this line; docker compose v2 sets DEBUG from this line; systemd takes no variable"),
             "{f:?}"
         );
         let f = check_env_bytes(b"export DEBUG=false\n", Some(Target::Native));
@@ -473,14 +528,18 @@ mod tests {
     }
 
     /// Pseudo-random files from the characters that matter to the readers: whenever the
-    /// validator finds no format error, docker compose and systemd read every variable as
-    /// it does (no `readers-disagree`), so the format rules alone decide the verdict.
+    /// validator finds no format error, docker compose 1.29, docker compose v2 and systemd
+    /// read every variable as it does (no `readers-disagree`), so the format rules alone
+    /// decide the verdict.
     #[test]
     fn format_rules_cover_every_disagreement() {
         const PIECES: &[&str] = &[
             "KEY", "B", "x", "=", "==", " ", "\t", "#", "'", "\"", "\\", "$", "${B}", "$(", "`",
             "export ", ";", "\n", "\r\n", "\r", "\u{a0}", "\u{2028}", "é", ":-", "}", "a b",
             "\x0b", "\x1c", "\u{feff}",
+            // What only docker compose v2 treats specially: YAML-style ':', name characters,
+            // its blanks, octal escapes, '$$', a tab before '#'.
+            ":", ".", "-", "[1]", "\x0c", "\u{85}", "\\0101", "{", "$$", "\t#", " # ",
         ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = |n: usize| {
@@ -516,6 +575,68 @@ mod tests {
         assert!(
             clean > 1000,
             "the generator should also produce valid files: {clean}"
+        );
+    }
+
+    /// The safety net names the reader that differs, docker compose v2 included.
+    #[test]
+    fn agreement_names_each_reader() {
+        let differ = |bytes: &[u8], ours: &[(&str, &str)]| {
+            let ours = ours
+                .iter()
+                .map(|(k, v)| (k.to_string(), (1, v.to_string())))
+                .collect();
+            let mut st = State::default();
+            Readers::new(bytes).check_agreement(&ours, None, &mut st);
+            st.findings
+                .iter()
+                .map(|f| {
+                    assert_eq!(f.rule, "readers-disagree");
+                    format!("{}: {}", f.key.as_deref().unwrap(), f.message)
+                })
+                .collect::<Vec<_>>()
+        };
+        let only = |who: &str| format!("({who} read it differently from this validator)");
+        // A tab before '#': only 1.29 drops the comment.
+        let f = differ(b"DEBUG=x\t#c\n", &[("DEBUG", "x\t#c")]);
+        assert!(
+            f.len() == 1 && f[0].ends_with(&only("docker compose 1.29")),
+            "{f:?}"
+        );
+        // A space before '#': both compose versions drop it, systemd keeps it.
+        let f = differ(b"DEBUG=x #c\n", &[("DEBUG", "x")]);
+        assert!(f.len() == 1 && f[0].ends_with(&only("systemd")), "{f:?}");
+        // YAML style: only v2 sets a variable.
+        let f = differ(b"DEBUG: false\n", &[]);
+        assert!(
+            f.len() == 1 && f[0].ends_with(&only("docker compose v2")),
+            "{f:?}"
+        );
+        // A file v2 refuses as a whole: v2 sets nothing.
+        let f = differ(b"DEBUG=false\nA B=1\n", &[("DEBUG", "false")]);
+        assert!(
+            f.len() == 1 && f[0].ends_with(&only("docker compose v2")),
+            "{f:?}"
+        );
+        assert!(differ(b"DEBUG=false\n", &[("DEBUG", "false")]).is_empty());
+    }
+
+    /// A line v2 refuses the whole file for: the message says so, without the line's text
+    /// (it may hold a secret).
+    #[test]
+    fn messages_name_v2_refusing_the_file() {
+        let f = check_env_bytes(b"DEBUG=false\nSECRET s3cr3t=1\n", None);
+        let m = &f.iter().find(|f| f.rule == "invalid-key").unwrap().message;
+        assert!(
+            m.contains("docker compose v2 refuses the whole file at line 2")
+                && !m.contains("s3cr3t"),
+            "{m}"
+        );
+        let f = check_env_bytes(b"DEBUG=false\nSECRET s3cr3t=1\n", Some(Target::Native));
+        assert!(
+            f[0].message
+                .ends_with("(systemd takes no variable from this line)"),
+            "{f:?}"
         );
     }
 
