@@ -197,13 +197,21 @@ fn audit_catches_defects_planted_in_the_released_package() {
     let archive = find_archive(&rel, "-kubernetes-x86_64.tar.zst");
     let audit = |pkg: &Path| run(fx.xtask().arg("audit").arg(pkg));
 
-    // As released from a test binary: only the placeholder-digest warning.
+    // As released: pinned to the release's own OCI image, so the audit finds nothing.
     let clean = extract(&archive, &fx._tmp.path().join("clean"));
     let res = audit(&clean);
     let log =
         String::from_utf8_lossy(&res.stderr).into_owned() + &String::from_utf8_lossy(&res.stdout);
     assert!(res.status.success(), "{log}");
-    assert!(log.contains("k8s-image-unpinned"), "{log}");
+    assert!(log.contains("0 error(s), 0 warning(s)"), "{log}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(rel.join("dist-manifest.json")).unwrap()).unwrap();
+    let digest = manifest["image"]["digest"].as_str().unwrap();
+    let kustomization = fs::read_to_string(clean.join("kustomization.yaml")).unwrap();
+    assert!(
+        kustomization.contains(&format!("digest: {digest}")),
+        "the package names the release's image by digest:\n{kustomization}"
+    );
 
     for (n, (file, from, to, check)) in [
         (
