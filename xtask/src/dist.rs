@@ -26,6 +26,7 @@ use crate::{
     oci, package,
     project::{self, Project},
     project::{note, BinaryInfo, BinarySource},
+    sbom,
     target::Target,
     version::{self, is_version, ReleaseVersion},
     BinaryArgs,
@@ -118,6 +119,11 @@ pub fn artifacts(m: &DistManifest) -> Vec<(&str, &str, u64)> {
             m.image
                 .iter()
                 .map(|i| (i.archive.as_str(), i.sha256.as_str(), i.size)),
+        )
+        .chain(
+            m.sbom
+                .iter()
+                .map(|s| (s.file.as_str(), s.sha256.as_str(), s.size)),
         )
         .collect()
 }
@@ -571,9 +577,21 @@ fn execute(
                 .transpose()?;
             Ok((entries, image))
         })?;
+        let files = entries
+            .iter()
+            .map(|e| {
+                let sums = scratch.join(e.target.name()).join(package::SUMS_FILE);
+                let text = fs::read_to_string(&sums)
+                    .with_context(|| format!("cannot read {}", sums.display()))?;
+                Ok(hash::parse_sums(&text)?
+                    .into_iter()
+                    .map(|(n, h)| (n, h))
+                    .collect())
+            })
+            .collect::<Result<Vec<Vec<(String, String)>>>>()?;
         fs::remove_dir_all(&scratch)
             .with_context(|| format!("cannot remove {}", scratch.display()))?;
-        let manifest = DistManifest {
+        let mut manifest = DistManifest {
             app: plan.app.clone(),
             version: plan.version.clone(),
             git_revision: plan.git_revision.clone(),
@@ -582,10 +600,94 @@ fn execute(
             libzstd: zstd::zstd_safe::version_string().to_string(),
             targets: entries,
             image,
+            sbom: None,
         };
+        manifest.sbom = write_sbom(proj, staging, &manifest, files)?;
         write_release_files(staging, &manifest)?;
         Ok(manifest)
     })
+}
+
+/// Writes the release's SBOM into `dir` when `manifest` holds every target (with each
+/// package's files, in target order, from its `SHA256SUMS`); a partial release gets none.
+fn write_sbom(
+    proj: &Project,
+    dir: &Path,
+    manifest: &DistManifest,
+    files: Vec<Vec<(String, String)>>,
+) -> Result<Option<manifest::FileEntry>> {
+    if !Target::ALL
+        .iter()
+        .all(|t| manifest.targets.iter().any(|e| e.target == *t))
+    {
+        return Ok(None);
+    }
+    let first = &manifest.targets[0];
+    let inputs = sbom::SbomInputs {
+        cfg: &proj.cfg,
+        git_revision: &manifest.git_revision,
+        source_date: manifest.source_date_epoch,
+        binary_sha256: &first.binary_sha256,
+        binary_source: &first.binary_source,
+        composer_lock: sbom::find_composer_lock(&proj.root, &proj.cfg, &first.binary_source),
+        packages: manifest
+            .targets
+            .iter()
+            .zip(files)
+            .map(|(e, files)| sbom::PackageFiles {
+                target: e.target,
+                archive: e.archive.clone(),
+                archive_sha256: e.sha256.clone(),
+                files,
+            })
+            .collect(),
+        image: manifest
+            .image
+            .as_ref()
+            .map(|i| (i.archive.clone(), i.sha256.clone(), i.digest.clone())),
+    };
+    let doc = sbom::document(&inputs)?;
+    let bytes = manifest::to_json(&doc, "the SBOM")?;
+    let file = format!("{}-{}-sbom.cdx.json", manifest.app, manifest.version);
+    let sha256 = hash::sha256_hex(&bytes);
+    fsx::write_file(&dir.join(&file), &bytes, 0o644)?;
+    fsx::write_file(
+        &dir.join(format!("{file}.sha256")),
+        sums_line(&sha256, &file).as_bytes(),
+        0o644,
+    )?;
+    Ok(Some(manifest::FileEntry {
+        file,
+        size: bytes.len() as u64,
+        sha256,
+    }))
+}
+
+/// The inner `SHA256SUMS` of a package archive, as (path, sha256).
+pub fn inner_sums(archive: &Path) -> Result<Vec<(String, String)>> {
+    let file = File::open(archive).with_context(|| format!("cannot open {}", archive.display()))?;
+    let decoder = zstd::stream::read::Decoder::new(io::BufReader::new(file))
+        .with_context(|| format!("{} is not a zstd stream", archive.display()))?;
+    let mut ar = tar::Archive::new(decoder);
+    for entry in ar
+        .entries()
+        .with_context(|| format!("cannot read {}", archive.display()))?
+    {
+        let entry = entry.with_context(|| format!("damaged entry in {}", archive.display()))?;
+        let path = entry.path()?.to_string_lossy().into_owned();
+        if path
+            .split_once('/')
+            .is_some_and(|(_, rel)| rel == package::SUMS_FILE)
+        {
+            let mut text = String::new();
+            entry
+                .take(manifest::MAX_MANIFEST_BYTES)
+                .read_to_string(&mut text)
+                .with_context(|| format!("cannot read {path} in {}", archive.display()))?;
+            return hash::parse_sums(&text);
+        }
+    }
+    bail!("{} has no {}", archive.display(), package::SUMS_FILE)
 }
 
 /// What the image needs besides the binary: the static entrypoint (built here), the pinned
@@ -797,7 +899,7 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
     let _lock = proj.prepare_out(&out_root)?;
     fsx::clean_stale(&out_root)?;
     let dest = out_root.join(version);
-    fsx::publish_dir(&dest, |staging| {
+    let merged = fsx::publish_dir(&dest, |staging| {
         fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
         for (src, name, sha) in &sources {
             fsx::copy_file(src, &staging.join(name), 0o644)?;
@@ -807,7 +909,17 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
                 0o644,
             )?;
         }
-        write_release_files(staging, &merged)
+        // The SBOM covers the whole release: made here, from the archives themselves, as a
+        // single `dist` makes it from the package folders (same document).
+        let files = merged
+            .targets
+            .iter()
+            .map(|t| inner_sums(&staging.join(&t.archive)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut merged = merged.clone();
+        merged.sbom = write_sbom(proj, staging, &merged, files)?;
+        write_release_files(staging, &merged)?;
+        Ok(merged)
     })?;
     let done = format!(
         "merged {} target(s) into {}",

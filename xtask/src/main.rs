@@ -18,6 +18,7 @@ mod oci;
 mod package;
 mod policy;
 mod project;
+mod sbom;
 mod target;
 mod validate_env;
 mod verify;

@@ -58,6 +58,19 @@ pub struct DistManifest {
     /// The OCI image archive, made with the Docker target (absent from a part without it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageEntry>,
+    /// The CycloneDX SBOM, written when the release holds every target (a `dist --target`
+    /// part has none; `dist merge` writes it for the whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sbom: Option<FileEntry>,
+}
+
+/// A published file beside the archives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    pub file: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

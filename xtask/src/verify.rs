@@ -21,7 +21,7 @@ use crate::{
     package::SUMS_FILE,
     project::BinarySource,
     project::Project,
-    BinaryArgs,
+    sbom, BinaryArgs,
 };
 
 #[derive(clap::Args)]
@@ -241,7 +241,15 @@ fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
                     report.problem(format!("CORRUPT {name}: {e:#}"));
                 }
             }
+            // The SBOM is checked against the archives below.
+            _ if manifest.sbom.as_ref().is_some_and(|e| e.file == *name) => {}
             _ => verify_archive(&file, report)?,
+        }
+    }
+    if let Some(entry) = &manifest.sbom {
+        report.checked += 1;
+        if let Err(e) = check_sbom(dir, &manifest, &entry.file) {
+            report.problem(format!("CORRUPT {}: {e:#}", entry.file));
         }
     }
     // The unpacked package folders beside the archives, when present.
@@ -249,6 +257,39 @@ fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
         let pkg = dir.join(t.target.name());
         if pkg.join(SUMS_FILE).is_file() {
             verify_package_dir(&pkg, report)?;
+        }
+    }
+    Ok(())
+}
+
+/// The SBOM names every package file with the hash the archive's own `SHA256SUMS` gives it,
+/// and the archives and the image with their published hashes.
+fn check_sbom(dir: &Path, manifest: &DistManifest, file: &str) -> Result<()> {
+    let doc: serde_json::Value = manifest::read(&dir.join(file))?;
+    let listed = sbom::listed_hashes(&doc);
+    for t in &manifest.targets {
+        let bom_ref = format!("package-{}", t.target);
+        let mut inner = dist::inner_sums(&dir.join(&t.archive))?;
+        inner.sort();
+        let mut named: Vec<(String, String)> = listed
+            .iter()
+            .filter(|(r, _, _)| *r == bom_ref)
+            .map(|(_, n, h)| (n.clone(), h.clone()))
+            .collect();
+        named.sort();
+        if named != inner {
+            bail!(
+                "its {} files do not match the SHA256SUMS inside {}",
+                t.target,
+                t.archive
+            );
+        }
+        let component = doc["components"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["bom-ref"] == bom_ref.as_str()))
+            .with_context(|| format!("it has no component {bom_ref}"))?;
+        if component["hashes"][0]["content"] != t.sha256.as_str() {
+            bail!("its hash of {} is not the published one", t.archive);
         }
     }
     Ok(())
