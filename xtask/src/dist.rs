@@ -583,10 +583,7 @@ fn execute(
                 let sums = scratch.join(e.target.name()).join(package::SUMS_FILE);
                 let text = fs::read_to_string(&sums)
                     .with_context(|| format!("cannot read {}", sums.display()))?;
-                Ok(hash::parse_sums(&text)?
-                    .into_iter()
-                    .map(|(n, h)| (n, h))
-                    .collect())
+                hash::parse_sums(&text)
             })
             .collect::<Result<Vec<Vec<(String, String)>>>>()?;
         fs::remove_dir_all(&scratch)
@@ -1437,6 +1434,7 @@ mod tests {
                 })
                 .collect(),
             image: None,
+            sbom: None,
         }
     }
 
