@@ -258,6 +258,64 @@ fn the_image_loads_runs_non_root_read_only_turns_healthy_and_refuses_a_placehold
         &name,
     ]);
     assert_eq!(inspect.trim(), "true 1000:1000");
+
+    // The image's other commands, without a shell in it (the stand-in answers the PHP
+    // commands without PHP; the database lifecycle itself is tested in lifecycle.rs).
+    let env_args: Vec<String> = envcheck::parse::systemd(&fs::read(&fixture).unwrap())
+        .unwrap()
+        .into_iter()
+        .flat_map(|e| ["-e".to_string(), format!("{}={}", e.key, e.value)])
+        .collect();
+    let one_off = |extra: &[&str], cmd: &[&str]| -> (bool, String) {
+        let mut a: Vec<String> = ["run", "--rm", "--read-only", "--tmpfs", "/tmp"]
+            .map(String::from)
+            .to_vec();
+        a.extend(env_args.iter().cloned());
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a.push(tag.clone());
+        a.extend(cmd.iter().map(|s| s.to_string()));
+        run("docker", &a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (done, text) = one_off(
+        &["-e", "SKIP_MIGRATIONS=1", "-e", "RUN_SEEDERS=false"],
+        &["migrate"],
+    );
+    assert!(done && text.contains("nothing to do"), "{text}");
+    let (refused, text) = one_off(&["-e", "RUN_SEEDERS=sometimes"], &["migrate"]);
+    assert!(!refused && text.contains("RUN_SEEDERS"), "{text}");
+
+    // The scheduler: runs on 2 s slots, one at a time, and stops promptly on SIGTERM even
+    // as PID 1 (no init in the container).
+    let sched = format!("{name}-scheduler");
+    let mut a: Vec<String> = [
+        "run",
+        "-d",
+        "--name",
+        &sched,
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+    ]
+    .map(String::from)
+    .to_vec();
+    a.extend(env_args.iter().cloned());
+    a.extend([tag.clone(), "scheduler".into(), "2".into()]);
+    docker_out(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    std::thread::sleep(Duration::from_secs(7));
+    let stopped = Instant::now();
+    docker_out(&["stop", "-t", "10", &sched]);
+    let took = stopped.elapsed();
+    let logs = run("docker", &["logs", &sched]).1;
+    let _ = Command::new("docker").args(["rm", "-f", &sched]).output();
+    assert!(
+        logs.matches("recurring_task started").count() >= 2,
+        "two scheduled runs in 7 s:\n{logs}"
+    );
+    assert!(logs.contains("scheduler: stopped"), "{logs}");
+    assert!(
+        took < Duration::from_secs(5),
+        "SIGTERM honoured as PID 1: {took:?}"
+    );
 }
 
 fn docker_out(args: &[&str]) -> String {
