@@ -4,9 +4,9 @@
 //!
 //! Every name (images, compose projects, containers, app names, release versions) carries
 //! this process id, so parallel runs do not collide, and a Drop guard removes everything a
-//! test made even when it fails. Without a working `docker info` these tests FAIL: they
-//! skip silently: without a usable engine they print a `skipped:` line, and fail under CI=true
-//! (support::require). All traffic stays on 127.0.0.1.
+//! test made even when it fails. Without a working `docker info` these tests print one
+//! `skipped:` line on a developer's machine and fail under CI=true (support::require). All
+//! traffic stays on 127.0.0.1.
 //!
 //! Needs: Docker Engine, docker-compose >= 1.29 or the compose plugin, apt-get and
 //! dpkg-deb (Debian/Ubuntu) with access to the Debian/Ubuntu archive, GNU tar, git.
