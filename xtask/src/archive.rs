@@ -142,10 +142,13 @@ pub struct ZstdParams {
 }
 
 impl ZstdParams {
-    pub fn new(level: i32) -> Self {
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get() as u32)
-            .max(1);
+    /// `workers` 0: one per available core.
+    pub fn new(level: i32, workers: u32) -> Self {
+        let workers = match workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            n => n,
+        }
+        .max(1);
         ZstdParams { level, workers }
     }
 }

@@ -86,6 +86,8 @@ pub struct Dist {
     pub dir: String,
     pub keep_versions: usize,
     pub zstd_level: i32,
+    /// zstd worker threads; 0: one per available core. The bytes are the same for any count.
+    pub zstd_workers: u32,
     /// The OCI image's entrypoint binary; empty: built from `oci-entrypoint/` by `dist`
     /// (set it to reuse one built earlier, e.g. where no Rust toolchain is at hand).
     pub oci_entrypoint: String,
@@ -128,6 +130,7 @@ impl Default for Config {
                 dir: "dist".into(),
                 keep_versions: 3,
                 zstd_level: 3,
+                zstd_workers: 0,
                 oci_entrypoint: String::new(),
             },
         }

@@ -145,7 +145,7 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
     let started = Instant::now();
     let cfg = &proj.cfg;
     let level = args.level.unwrap_or(cfg.dist.zstd_level);
-    let params = ZstdParams::new(level);
+    let params = ZstdParams::new(level, cfg.dist.zstd_workers);
 
     // Everything that can be refused cheaply is checked before any output is touched.
     let source_date = match args.source_date {

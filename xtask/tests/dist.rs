@@ -632,6 +632,27 @@ fn big_binary(dir: &Path) -> PathBuf {
 }
 
 #[test]
+fn reproducible_across_zstd_worker_counts_on_a_binary_of_many_jobs() {
+    // At level 3 zstd's window is 2 MiB and a multi-threaded job is 4 windows (8 MiB, zstd's
+    // ZSTDMT_computeTargetJobLog), so this 96 MiB binary is compressed as 12 jobs, shared
+    // by 1, 2 or 4 workers (dist.zstd_workers): the bytes must not depend on the split.
+    let fx = Fixture::new();
+    let big = big_binary(fx._tmp.path());
+    assert!(fs::metadata(&big).unwrap().len() >= 12 * (8 << 20));
+    let mut first: Option<Vec<(String, Vec<u8>)>> = None;
+    for workers in [1, 2, 4] {
+        let out = fx._tmp.path().join(format!("workers-{workers}"));
+        let set = format!("dist.zstd_workers={workers}");
+        ok(fx.dist_cmd(&out, &big).args(["--no-cache", "--set", &set]));
+        let files = release_files(&out.join(config_version()));
+        match &first {
+            None => first = Some(files),
+            Some(a) => assert_same(a, &files, &format!("{workers} workers")),
+        }
+    }
+}
+
+#[test]
 fn interrupted_runs_leave_the_previous_release_intact() {
     let fx = Fixture::new();
     let big = big_binary(fx._tmp.path());
