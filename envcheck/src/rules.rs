@@ -314,6 +314,8 @@ pub const RULES: &[Rule] = &[
     warn("salt-length", MinLength("SECURITY_SALT", 32), "is too short", FIX_SECRET),
     error("base-image", PinnedImage("BASE_IMAGE"), "is not a pinned image",
         "pin a version tag or digest, e.g. alpine:3.20.3 or alpine@sha256:<digest>, or leave it empty for the package default"),
+    error("app-image", PinnedImage("APP_IMAGE"), "is not a pinned image",
+        "name the release image by digest (dist-manifest.json image.digest), e.g. ghcr.io/owner/repo@sha256:<digest>, or leave it empty to build"),
     // --- Database ------------------------------------------------------------------------
     error("db-host-required", Set("DB_HOST"), "is required but not set",
         "set the PostgreSQL host name or address"),

@@ -333,3 +333,124 @@ fn http_get(addr: &str, path: &str) -> String {
     let _ = s.read_to_string(&mut buf);
     buf
 }
+
+/// The Docker package runs the released image instead of building one
+/// (docker-compose.release-image.yml): same start order, the image's own entrypoint and
+/// health check. The image is loaded from the release archive and named by APP_IMAGE.
+#[test]
+fn the_docker_package_runs_the_released_image() {
+    if !require::docker() || !require::tool("docker-compose", "apt-get install docker-compose") {
+        return;
+    }
+    let fx = Fixture::new();
+    let (archive, meta) = release(&fx, &fx.out());
+    let tag = meta["repo_tag"].as_str().unwrap().to_string();
+    let project = format!("xtaskociimg{}", std::process::id());
+    let loaded = docker_out(&["load", "-i", archive.to_str().unwrap()]);
+    assert!(loaded.contains(&tag), "{loaded}");
+    let image_id = docker_out(&["image", "inspect", "-f", "{{.Id}}", &tag]);
+
+    // The Docker package of the same release, unpacked.
+    let rel = archive.parent().unwrap();
+    let pkg_archive = find_archive(rel, "-docker-x86_64.tar.zst");
+    let x = tempfile::tempdir().unwrap();
+    ok(Command::new("tar")
+        .args(["--zstd", "-xf"])
+        .arg(&pkg_archive)
+        .arg("-C")
+        .arg(x.path()));
+    let pkg = fs::read_dir(x.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let fixture =
+        fs::read_to_string(repo().join("xtask/tests/fixtures/original-operator.env")).unwrap();
+    let ours = [
+        ("APP_IMAGE", tag.clone()),
+        ("APP_BIND_IP", "127.0.0.1".to_string()),
+        ("APP_PORT", port.to_string()),
+        ("SKIP_MIGRATIONS", "1".to_string()),
+        ("RUN_SEEDERS", "false".to_string()),
+    ];
+    let mut env: String = fixture
+        .lines()
+        .filter(|l| !ours.iter().any(|(k, _)| l.starts_with(&format!("{k}="))))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for (k, v) in &ours {
+        env.push_str(&format!("{k}={v}\n"));
+    }
+    fs::write(pkg.join(".env"), env).unwrap();
+    ok(Command::new(pkg.join("helpers/validate-env.sh"))
+        .args(["--env-file", ".env"])
+        .current_dir(&pkg));
+    // Test only: probe every second instead of every 30 s.
+    fs::write(
+        pkg.join("test-fast-health.yml"),
+        "services:\n  orangescrum-app:\n    healthcheck:\n      interval: 1s\n      start_period: 0s\n",
+    )
+    .unwrap();
+    let compose = |args: &[&str]| {
+        let mut c = Command::new("docker-compose");
+        c.args([
+            "-p",
+            &project,
+            "-f",
+            "docker-compose.yaml",
+            "-f",
+            "docker-compose.release-image.yml",
+            "-f",
+            "test-fast-health.yml",
+        ])
+        .args(args)
+        .current_dir(&pkg);
+        c
+    };
+    struct Down<F: Fn()>(F);
+    impl<F: Fn()> Drop for Down<F> {
+        fn drop(&mut self) {
+            (self.0)()
+        }
+    }
+    let _down = Down(|| {
+        let _ = compose(&["down", "-v", "--remove-orphans"]).output();
+    });
+    ok(&mut compose(&["up", "-d", "--no-build"]));
+    let app = String::from_utf8(ok(&mut compose(&["ps", "-q", "orangescrum-app"])).stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut status = String::new();
+    while Instant::now() < deadline {
+        status = docker_out(&["inspect", "-f", "{{.State.Health.Status}}", &app]);
+        if status.trim() == "healthy" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let logs = String::from_utf8_lossy(&compose(&["logs", "--no-color"]).output().unwrap().stdout)
+        .into_owned();
+    assert_eq!(status.trim(), "healthy", "{logs}");
+    assert_eq!(
+        docker_out(&["inspect", "-f", "{{.Image}}", &app]).trim(),
+        image_id.trim(),
+        "the app runs the released image, not a local build"
+    );
+    assert!(
+        logs.contains("nothing to do"),
+        "migrate ran first through the image's entrypoint:\n{logs}"
+    );
+    let body = http_get(&format!("127.0.0.1:{port}"), "/home/healthcheck");
+    assert!(
+        body.starts_with("HTTP/1.1 200") || body.starts_with("HTTP/1.0 200"),
+        "{body}"
+    );
+}
