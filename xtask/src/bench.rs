@@ -146,10 +146,10 @@ pub fn run(proj: &Project, args: &BenchArgs) -> Result<()> {
             "tar --sort=name | zstd -T0 -3 + sha256sum, ONE target",
         ),
         ("zstd-floor", "zstd -T0 -3 of the binary alone (the floor)"),
-        ("ours-cold", "cargo xtask dist, both targets, cold cache"),
+        ("ours-cold", "cargo xtask dist, 3 targets + image + SBOM, cold cache"),
         (
             "ours-warm",
-            "cargo xtask dist, both, config change, same binary",
+            "cargo xtask dist, 3 targets + image, config change",
         ),
     ] {
         let runs = if name == "old" { 1 } else { args.runs.max(1) };
@@ -202,7 +202,7 @@ pub fn run(proj: &Project, args: &BenchArgs) -> Result<()> {
     }
     let (floor, cold, cold_rss) = (rows[2].1, rows[3].1, rows[3].2);
     println!(
-        "\nboth targets (ours, cold) vs one target (tar|zstd): {:.2} s vs {:.2} s -> {}",
+        "\nall of dist (ours, cold) vs one target (tar|zstd): {:.2} s vs {:.2} s -> {}",
         cold,
         one_target,
         if cold <= one_target {
