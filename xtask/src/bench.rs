@@ -146,7 +146,10 @@ pub fn run(proj: &Project, args: &BenchArgs) -> Result<()> {
             "tar --sort=name | zstd -T0 -3 + sha256sum, ONE target",
         ),
         ("zstd-floor", "zstd -T0 -3 of the binary alone (the floor)"),
-        ("ours-cold", "cargo xtask dist, 3 targets + image + SBOM, cold cache"),
+        (
+            "ours-cold",
+            "cargo xtask dist, 3 targets + image + SBOM, cold cache",
+        ),
         (
             "ours-warm",
             "cargo xtask dist, 3 targets + image, config change",

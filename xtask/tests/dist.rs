@@ -480,17 +480,7 @@ fn verify_detects_tampering() {
 
     // An extracted folder: one edited file, one deleted, one added, and a local .env.
     let x = tempfile::tempdir().unwrap();
-    ok(Command::new("tar")
-        .args(["--zstd", "-xf"])
-        .arg(&archive)
-        .arg("-C")
-        .arg(x.path()));
-    let pkg = fs::read_dir(x.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let pkg = extract(&archive, x.path());
     ok(fx.xtask().arg("verify").arg(&pkg));
     fs::write(pkg.join(".env"), "SECURITY_SALT=local\n").unwrap();
     ok(fx.xtask().arg("verify").arg(&pkg));

@@ -15,7 +15,7 @@ use std::{
     process::Command,
 };
 
-use support::{find_archive, ok, require, run, sample_binary, Fixture};
+use support::{extract, find_archive, ok, require, run, sample_binary, Fixture};
 
 fn kubectl() -> String {
     std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into())
@@ -43,21 +43,6 @@ fn release(fx: &Fixture, out: &Path) -> PathBuf {
 }
 
 /// Extracts the archive into `into` and returns the package folder.
-fn extract(archive: &Path, into: &Path) -> PathBuf {
-    fs::create_dir_all(into).unwrap();
-    ok(Command::new("tar")
-        .arg("--zstd")
-        .arg("-xf")
-        .arg(archive)
-        .arg("-C")
-        .arg(into));
-    let tops: Vec<PathBuf> = fs::read_dir(into)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(tops.len(), 1, "{tops:?}");
-    tops[0].clone()
-}
 
 #[test]
 fn kubernetes_archive_is_reproducible_single_frame_and_verified() {

@@ -354,17 +354,7 @@ fn the_docker_package_runs_the_released_image() {
     let rel = archive.parent().unwrap();
     let pkg_archive = find_archive(rel, "-docker-x86_64.tar.zst");
     let x = tempfile::tempdir().unwrap();
-    ok(Command::new("tar")
-        .args(["--zstd", "-xf"])
-        .arg(&pkg_archive)
-        .arg("-C")
-        .arg(x.path()));
-    let pkg = fs::read_dir(x.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let pkg = extract(&pkg_archive, x.path());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -251,3 +251,25 @@ pub fn find_archive(dir: &Path, suffix: &str) -> PathBuf {
         .find(|p| p.to_string_lossy().ends_with(suffix))
         .unwrap_or_else(|| panic!("no *{suffix} in {}", dir.display()))
 }
+
+/// Extracts a `.tar.zst` archive into `into` with GNU tar and returns its one top folder.
+pub fn extract(archive: &Path, into: &Path) -> PathBuf {
+    fs::create_dir_all(into).unwrap();
+    ok(Command::new("tar")
+        .arg("--zstd")
+        .arg("-xf")
+        .arg(archive)
+        .arg("-C")
+        .arg(into));
+    let tops: Vec<PathBuf> = fs::read_dir(into)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        tops.len(),
+        1,
+        "one top folder in {}: {tops:?}",
+        archive.display()
+    );
+    tops[0].clone()
+}
