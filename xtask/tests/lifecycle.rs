@@ -646,3 +646,89 @@ fn db_lifecycle_commands_and_exit_codes() {
     let out = lifecycle(&w, &["nonsense"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The OCI image's entrypoint, built for this test with the stand-in as its application
+/// binary (the image itself has no PHP to run the fixture with).
+fn host_entrypoint(bin: &Path) -> PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("oci-entrypoint-host");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let st = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "oci-entrypoint",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .arg("--manifest-path")
+        .arg(support::repo().join("Cargo.toml"))
+        .env("OCI_APP_BINARY", bin)
+        .status()
+        .unwrap();
+    assert!(st.success(), "building oci-entrypoint failed");
+    target.join("release/oci-entrypoint")
+}
+
+/// `entrypoint migrate` (the image, no shell) and `migrate.sh` (Docker and native packages)
+/// do the same to a database: same tables, same migrations recorded, same seeding, and the
+/// same "already done" on a second start, each on its own fresh PostgreSQL.
+#[test]
+fn the_image_entrypoint_migrates_like_migrate_sh() {
+    let test = "the_image_entrypoint_migrates_like_migrate_sh";
+    let Some(mut w) = World::new(test) else {
+        return;
+    };
+    let entrypoint = host_entrypoint(&w.bin);
+    // The entrypoint checks the environment first: a complete one (the original operator's
+    // .env), with the test database's settings.
+    let fixture =
+        fs::read(support::repo().join("xtask/tests/fixtures/original-operator.env")).unwrap();
+    for e in envcheck::parse::systemd(&fixture).unwrap() {
+        w.set(&e.key, &e.value);
+    }
+    w.unset("DB_PASSWORD_FILE");
+    let state = |pg: &Postgres| {
+        (
+            pg.tables(),
+            count(pg, "phinxlog"),
+            count(pg, "payments_phinxlog"),
+            count(pg, "actions"),
+        )
+    };
+    let mut results = Vec::new();
+    for via_image in [false, true] {
+        let Some(pg) = Postgres::start(test) else {
+            return;
+        };
+        w.with(pg.env());
+        let start = |w: &World| {
+            if via_image {
+                let mut c = w.command(&entrypoint);
+                c.arg("migrate");
+                run(&mut c)
+            } else {
+                w.migrate()
+            }
+        };
+        let first = start(&w);
+        assert!(
+            first.status.success(),
+            "first start ({via_image}): {}",
+            text(&first)
+        );
+        let after_first = state(&pg);
+        let second = start(&w);
+        let log = text(&second);
+        assert!(second.status.success(), "second start ({via_image}): {log}");
+        assert!(log.contains("No migrations to run for the app."), "{log}");
+        assert!(!log.contains("Seeded 3 actions."), "{log}");
+        results.push((after_first, state(&pg)));
+    }
+    assert_eq!(
+        results[0], results[1],
+        "migrate.sh vs the image's entrypoint"
+    );
+    assert_eq!(results[0].0 .3, 3, "seeded once");
+}
