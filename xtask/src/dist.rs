@@ -391,12 +391,20 @@ fn execute(
     image: Option<ImageBuild>,
 ) -> Result<DistManifest> {
     let cfg = &proj.cfg;
-    // build-manifest.json and SHA256SUMS name the binary's hash, and some sort before the
-    // binary in an archive: hash it first (unless the cache knew it), from the same read
-    // that gives the image's layer digest; compression then runs while archiving.
-    let hash_now = matches!(plan.frame, FramePlan::Compress { .. }) && binary.sha256.is_empty();
-    // The image's documents and digest (the Kubernetes package pins the image by that
-    // digest); the image is written while the archives are.
+    if let FramePlan::Compress { frames_dir } = &plan.frame {
+        // build-manifest.json and SHA256SUMS name the binary's hash, and some sort before
+        // the binary in an archive: hash first (fast), compress while archiving.
+        if binary.sha256.is_empty() {
+            binary.sha256 = hash::sha256_file(&binary.path)?.0;
+            let cache = frames_dir
+                .parent()
+                .expect("frames live in the cache folder");
+            project::remember_sha256(cache, meta, &binary.sha256)?;
+        }
+    }
+    let binary = &binary;
+    // The image's documents and digest first (one read of the binary): the Kubernetes
+    // package pins the image by that digest, and it is written while the archives are.
     let image = match image {
         Some(build) => {
             let arch = oci::oci_arch(binary.arch)?;
@@ -413,36 +421,11 @@ fn execute(
                 php_ini: build.php_ini,
             };
             let image_plan = oci::plan(&inputs);
-            let (prepared, hashed) = oci::prepare_hashing(
-                &image_plan,
-                plan.source_date,
-                hash_now.then_some(binary.path.as_path()),
-            )?;
-            if let Some((sha, n)) = hashed {
-                if n != binary.size {
-                    bail!(
-                        "{} changed size while it was read; run again",
-                        binary.path.display()
-                    );
-                }
-                binary.sha256 = sha;
-            }
+            let prepared = oci::prepare(&image_plan, plan.source_date)?;
             Some((image_plan, prepared, arch))
         }
         None => None,
     };
-    if let FramePlan::Compress { frames_dir } = &plan.frame {
-        if binary.sha256.is_empty() {
-            binary.sha256 = hash::sha256_file(&binary.path)?.0;
-        }
-        if hash_now {
-            let cache = frames_dir
-                .parent()
-                .expect("frames live in the cache folder");
-            project::remember_sha256(cache, meta, &binary.sha256)?;
-        }
-    }
-    let binary = &binary;
     let digest = image.as_ref().map(|(_, p, _)| p.digest.as_str());
     fsx::publish_dir(&plan.release_dir, |staging| -> Result<DistManifest> {
         fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;

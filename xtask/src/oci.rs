@@ -315,15 +315,7 @@ fn entry_kind(item: &Item) -> (EntryKind, u64) {
 }
 
 /// Streams a layer's tar to `w` (headers with the item's own mode, 0:0, `mtime`).
-/// Streams a layer's tar to `w`. When `tee` names one of the layer's source files, its
-/// bytes are also fed to that hasher: the release hashes the binary once for both its own
-/// SHA-256 and its layer's digest.
-fn write_layer(
-    items: &[Item],
-    mtime: u64,
-    w: &mut dyn Write,
-    mut tee: Option<(&Path, &mut HashingWriter<io::Sink>)>,
-) -> Result<()> {
+fn write_layer(items: &[Item], mtime: u64, w: &mut dyn Write) -> Result<()> {
     for item in items {
         let (kind, size) = entry_kind(item);
         let mode = match item {
@@ -336,11 +328,8 @@ fn write_layer(
             Item::File { source, path, .. } => {
                 let f = File::open(source)
                     .with_context(|| format!("cannot open {}", source.display()))?;
-                let copied = match tee.as_mut().filter(|(p, _)| *p == source.as_path()) {
-                    Some((_, h)) => io::copy(&mut f.take(size), &mut Tee(&mut *w, h)),
-                    None => io::copy(&mut f.take(size), w),
-                }
-                .with_context(|| format!("cannot read {}", source.display()))?;
+                let copied = io::copy(&mut f.take(size), w)
+                    .with_context(|| format!("cannot read {}", source.display()))?;
                 if copied != size {
                     bail!(
                         "{} changed size while the image layer {path} was written",
@@ -353,20 +342,6 @@ fn write_layer(
     }
     w.write_all(&[0u8; 2 * BLOCK as usize])?;
     Ok(())
-}
-
-/// Writes to both.
-struct Tee<'a>(&'a mut dyn Write, &'a mut HashingWriter<io::Sink>);
-
-impl Write for Tee<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write_all(buf)?;
-        self.1.write_all(buf)?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
 }
 
 /// A content-addressed blob of the layout.
@@ -417,27 +392,18 @@ pub struct Prepared {
 /// Writes the image archive to `dest` (a path in the staged release folder).
 #[cfg(test)]
 pub fn write_image(plan: &ImagePlan, mtime: u64, dest: &Path) -> Result<WrittenImage> {
-    prepare_hashing(plan, mtime, None)?
-        .0
-        .write(plan, mtime, dest)
+    prepare(plan, mtime)?.write(plan, mtime, dest)
 }
 
 /// Hashes the layers and builds the config, manifest and index: the image's digest is
 /// known before anything is written (the Kubernetes package pins it).
-/// Also returns the SHA-256 and byte count of `file` (one of the image's sources) from the
-/// same read, when asked.
-pub fn prepare_hashing(
-    plan: &ImagePlan,
-    mtime: u64,
-    file: Option<&Path>,
-) -> Result<(Prepared, Option<(String, u64)>)> {
-    let mut file = file.map(|p| (p, HashingWriter::new(io::sink())));
+pub fn prepare(plan: &ImagePlan, mtime: u64) -> Result<Prepared> {
     // Layers: hash each stream once (the big one is read twice in all: here and in write).
     let mut blobs = Vec::new();
     let mut diff_ids = Vec::new();
     for (n, items) in plan.layers.iter().enumerate() {
         let mut hw = HashingWriter::new(io::sink());
-        write_layer(items, mtime, &mut hw, file.as_mut().map(|(p, h)| (*p, h)))?;
+        write_layer(items, mtime, &mut hw)?;
         let (_, hex, size) = hw.finish();
         debug_assert_eq!(size, layer_size(items)?);
         diff_ids.push(format!("sha256:{hex}"));
@@ -486,19 +452,12 @@ pub fn prepare_hashing(
     blobs.push(manifest);
     blobs.sort_by(|a, b| a.hex.cmp(&b.hex));
     blobs.dedup_by(|a, b| a.hex == b.hex);
-    let prepared = Prepared {
+    Ok(Prepared {
         blobs,
         index,
         docker_manifest,
         digest,
-    };
-    Ok((
-        prepared,
-        file.map(|(_, h)| {
-            let (_, hex, n) = h.finish();
-            (hex, n)
-        }),
-    ))
+    })
 }
 
 impl Prepared {
@@ -546,7 +505,7 @@ impl Prepared {
                         mtime,
                     )?)?;
                     let mut check = HashingWriter::new(&mut w);
-                    write_layer(&plan.layers[n], mtime, &mut check, None)?;
+                    write_layer(&plan.layers[n], mtime, &mut check)?;
                     let (_, hex, written) = check.finish();
                     if hex != b.hex || written != size {
                         bail!(
@@ -791,7 +750,7 @@ mod tests {
         let p = plan(&inputs(&cfg, &bin));
         for items in &p.layers {
             let mut v = Vec::new();
-            write_layer(items, 7, &mut v, None).unwrap();
+            write_layer(items, 7, &mut v).unwrap();
             assert_eq!(v.len() as u64, layer_size(items).unwrap());
             let mut ar = tar::Archive::new(&v[..]);
             for e in ar.entries().unwrap() {
