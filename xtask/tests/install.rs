@@ -154,24 +154,6 @@ fn fresh_name() -> String {
     name
 }
 
-fn user_exists(name: &str) -> bool {
-    Command::new("getent")
-        .args(["passwd", name])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success()
-}
-
-fn group_exists(name: &str) -> bool {
-    Command::new("getent")
-        .args(["group", name])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success()
-}
-
 /// Field `field` (0-based) of `getent <db> <name>`.
 fn getent_field(db: &str, name: &str, field: usize) -> String {
     let out = ok(Command::new("getent").args([db, name]));

@@ -1037,25 +1037,6 @@ fn run_native_refuses_placeholder_secrets() {
 /// A throwaway system account; deleted on drop if it exists.
 struct TempUser(String);
 
-fn user_exists(name: &str) -> bool {
-    Command::new("id")
-        .args(["-u", name])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap()
-        .success()
-}
-
-fn group_exists(name: &str) -> bool {
-    Command::new("getent")
-        .args(["group", name])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success()
-}
-
 fn id_of(flag: &str, name: &str) -> u32 {
     let out = ok(Command::new("id").args([flag, name]));
     String::from_utf8(out.stdout)

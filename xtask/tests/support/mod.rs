@@ -273,3 +273,22 @@ pub fn extract(archive: &Path, into: &Path) -> PathBuf {
     );
     tops[0].clone()
 }
+
+/// True when the account database knows this user (`getent passwd`).
+pub fn user_exists(name: &str) -> bool {
+    getent("passwd", name)
+}
+
+/// True when the group database knows this group (`getent group`).
+pub fn group_exists(name: &str) -> bool {
+    getent("group", name)
+}
+
+fn getent(db: &str, name: &str) -> bool {
+    Command::new("getent")
+        .args([db, name])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
