@@ -315,9 +315,15 @@ pub fn resolve_link(link: &str, to: &str) -> Option<String> {
     if to.starts_with('/') {
         return None;
     }
-    let mut parts: Vec<&str> = link.split('/').collect();
-    parts.pop();
-    for comp in to.split('/') {
+    let folder = link.rsplit_once('/').map_or("", |(dir, _)| dir);
+    join_rel(folder, to)
+}
+
+/// Joins `rel` onto the folder `base` (both package-relative) and folds `.` and `..`;
+/// `None` when the result leaves the package.
+pub fn join_rel(base: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = base.split('/').filter(|c| !c.is_empty()).collect();
+    for comp in rel.split('/') {
         match comp {
             "" | "." => {}
             ".." => {

@@ -368,21 +368,7 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
     go(&p, &s)
 }
 
-/// Joins `rel` onto the folder `base` (both package-relative) and folds `.` and `..`;
-/// `None` when the result leaves the package.
-pub fn join_rel(base: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = base.split('/').filter(|c| !c.is_empty()).collect();
-    for comp in rel.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(parts.join("/"))
-}
+pub use crate::fsx::join_rel;
 
 /// Runs every static check on `pkg` (no subprocess).
 pub fn check_package(pkg: &Package) -> Vec<AuditFinding> {
