@@ -349,8 +349,9 @@ impl fmt::Display for DistPlan {
                     )?;
                     writeln!(
                         f,
-                        "  frames: [entries up to the header of {}/{dest}] [binary frame] [the rest, end of archive]",
-                        a.top
+                        "  frames: [entries up to the header of {}/{dest}] [binary frame] [the rest, then {}, end of archive]",
+                        a.top,
+                        package::HASH_FILES.join(" and ")
                     )?;
                 }
                 None => {
@@ -359,7 +360,11 @@ impl fmt::Display for DistPlan {
                         "  package: common/ + targets/{}/ (no binary: it runs the release image), audited",
                         a.target
                     )?;
-                    writeln!(f, "  frames: [every entry, end of archive]")?;
+                    writeln!(
+                        f,
+                        "  frames: [every entry, then {}, end of archive]",
+                        package::HASH_FILES.join(" and ")
+                    )?;
                 }
             }
         }
@@ -379,9 +384,13 @@ impl fmt::Display for DistPlan {
 }
 
 /// Carries out a [`DistPlan`] inside the staged release folder, which is swapped in at the
-/// end. Each target's package is assembled, audited and archived on its own thread; a new
-/// binary frame is compressed once on another, its bytes going to the cache file and to
-/// every archive as they are produced, so compression overlaps everything else.
+/// end. The binary is read once for the archives: a new frame is compressed (and the
+/// binary hashed) on one thread, its bytes going to the cache file and to every package
+/// archive as they are produced. Meanwhile each target's package is written, its units
+/// analysed and its archive written up to the two files that name the binary's hash
+/// ([`package::HASH_FILES`]), which close the archive once the hash is known. The image is
+/// hashed and written on its own thread; the Kubernetes package, which pins the image's
+/// digest, is made as soon as that digest is known.
 fn execute(
     proj: &Project,
     plan: &DistPlan,
@@ -391,20 +400,6 @@ fn execute(
     image: Option<ImageBuild>,
 ) -> Result<DistManifest> {
     let cfg = &proj.cfg;
-    if let FramePlan::Compress { frames_dir } = &plan.frame {
-        // build-manifest.json and SHA256SUMS name the binary's hash, and some sort before
-        // the binary in an archive: hash first (fast), compress while archiving.
-        if binary.sha256.is_empty() {
-            binary.sha256 = hash::sha256_file(&binary.path)?.0;
-            let cache = frames_dir
-                .parent()
-                .expect("frames live in the cache folder");
-            project::remember_sha256(cache, meta, &binary.sha256)?;
-        }
-    }
-    let binary = &binary;
-    // The image's documents and digest first (one read of the binary): the Kubernetes
-    // package pins the image by that digest, and it is written while the archives are.
     let image = match image {
         Some(build) => {
             let arch = oci::oci_arch(binary.arch)?;
@@ -420,163 +415,75 @@ fn execute(
                 ca_bundle: build.ca_bundle,
                 php_ini: build.php_ini,
             };
-            let image_plan = oci::plan(&inputs);
-            let prepared = oci::prepare(&image_plan, plan.source_date)?;
-            Some((image_plan, prepared, arch))
+            Some((oci::plan(&inputs), arch))
         }
         None => None,
     };
-    let digest = image.as_ref().map(|(_, p, _)| p.digest.as_str());
     fsx::publish_dir(&plan.release_dir, |staging| -> Result<DistManifest> {
         fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
         // Package folders are only a step towards the archives: they live in a scratch
         // folder, with the binary hard-linked rather than copied, and are removed after.
         let scratch = staging.join(".packages");
         fs::create_dir(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
-        let root = proj.root.as_path();
-        let one = |a: &ArchivePlan, frame: &mut dyn Read| -> Result<TargetEntry> {
-            let target = a.target;
-            let pkg = scratch.join(target.name());
-            package::assemble(
-                root,
-                cfg,
-                target,
-                binary,
-                &plan.git_revision,
-                &pkg,
-                package::BinaryPlacement::Link,
-                digest,
-            )
-            .with_context(|| format!("assembling the {target} package"))?;
-            // The audit reads the folder while the archive is written from it.
-            let (audit, archived) = std::thread::scope(|s| {
-                let audit = s.spawn(|| package::audit_or_fail(target, &pkg));
-                let archived = write_archive(
-                    &pkg,
-                    &a.top,
-                    a.binary_dest.as_deref(),
-                    frame,
-                    binary.size,
-                    params,
-                    plan.source_date,
-                    &staging.join(&a.name),
-                );
-                (audit.join().expect("audit thread panicked"), archived)
-            });
-            audit?;
-            let name = &a.name;
-            let (sha256, size, files) = archived.with_context(|| format!("writing {name}"))?;
-            fsx::write_file(
-                &staging.join(format!("{name}.sha256")),
-                sums_line(&sha256, name).as_bytes(),
-                0o644,
-            )?;
-            note(format!("{target}: {name} ({size} bytes, {files} files)"));
-            Ok(TargetEntry {
-                target,
-                archive: name.clone(),
-                size,
-                sha256,
-                files,
-                arch: binary.arch.to_string(),
-                binary_sha256: binary.sha256.clone(),
-                binary_source: binary.source.as_str().to_string(),
-            })
+        let job = Job {
+            root: &proj.root,
+            cfg,
+            plan,
+            params,
+            staging,
+            scratch: &scratch,
         };
-        // The image reads the binary on its own thread while the archives are written.
-        let image_thread = |(image_plan, prepared, arch): &(
-            oci::ImagePlan,
-            oci::Prepared,
-            &str,
-        )|
-         -> Result<ImageEntry> {
-            let name = plan.image.clone().expect("an image is planned");
-            let img = prepared
-                .write(image_plan, plan.source_date, &staging.join(&name))
-                .with_context(|| format!("writing {name}"))?;
-            fsx::write_file(
-                &staging.join(format!("{name}.sha256")),
-                sums_line(&img.sha256, &name).as_bytes(),
-                0o644,
-            )?;
-            note(format!(
-                "image: {name} ({} bytes, {})",
-                img.size, img.digest
-            ));
-            Ok(ImageEntry {
-                archive: name,
-                size: img.size,
-                sha256: img.sha256,
-                digest: img.digest,
-                repo_tag: format!("{}:{}", plan.app, plan.version),
-                arch: arch.to_string(),
-            })
-        };
+        let job = &job;
         let (entries, image) = std::thread::scope(|s| -> Result<_> {
-            let image = image.as_ref().map(|i| s.spawn(move || image_thread(i)));
-            let entries: Vec<TargetEntry> = match &plan.frame {
-                FramePlan::Reuse(path) => {
-                    note(format!(
-                        "binary: {} ({} bytes) compressed frame reused from the cache",
-                        binary.path.display(),
-                        binary.size
-                    ));
-                    // Most recently used frames survive cache pruning.
-                    touch(path);
-                    // Targets are independent: archive them in parallel.
-                    std::thread::scope(|s| {
-                        let handles: Vec<_> = plan
-                            .archives
-                            .iter()
-                            .map(|a| {
-                                s.spawn(move || {
-                                    let mut f = File::open(path).with_context(|| {
-                                        format!("cannot open {}", path.display())
-                                    })?;
-                                    one(a, &mut f)
-                                })
-                            })
-                            .collect();
-                        handles
-                            .into_iter()
-                            .map(|h| h.join().expect("archive thread panicked"))
-                            .collect::<Result<_>>()
-                    })?
-                }
-                FramePlan::Compress { frames_dir } => {
-                    let tmp = frame_tempfile(frames_dir)?;
-                    // Unbuffered: zstd hands out large chunks, and a buffer dropped inside the
-                    // encoder would swallow a write error.
-                    let (tee, readers) = fanout::fan_out(tmp.as_file(), plan.archives.len());
-                    let (compressed, entries) = std::thread::scope(|s| {
-                        let compressor = s.spawn(|| compress_frame(tee, binary, params));
-                        let handles: Vec<_> = plan
-                            .archives
-                            .iter()
-                            .zip(readers)
-                            .map(|(a, mut r)| s.spawn(move || one(a, &mut r)))
-                            .collect();
-                        let entries = handles
-                            .into_iter()
-                            .map(|h| h.join().expect("archive thread panicked"))
-                            .collect::<Result<Vec<_>>>();
-                        (
-                            compressor.join().expect("compressor thread panicked"),
-                            entries,
-                        )
-                    });
-                    // The compressor's error first: an archive cut short by it is only a symptom.
-                    compressed?;
-                    let entries = entries?;
-                    store_frame(tmp, frames_dir, binary, params)?;
-                    entries
-                }
+            let (digest_tx, digest_rx) = std::sync::mpsc::channel::<String>();
+            let mut image_thread = image
+                .as_ref()
+                .map(|(image_plan, arch)| s.spawn(move || job.image(image_plan, arch, digest_tx)));
+            // Packages that hold the binary are started while it is read.
+            let (started, new_frame) = job.start_with_binary(&mut binary, meta)?;
+            let binary = &binary;
+            // Storing the new frame may unlink an old one (a costly page-cache drop for a
+            // frame this size): off the critical path.
+            let stored = new_frame
+                .map(|f| s.spawn(move || store_frame(f.tmp, f.frames_dir, binary, params)));
+            let digest = match &image_thread {
+                None => None,
+                Some(_) => match digest_rx.recv() {
+                    Ok(d) => Some(d),
+                    // The image thread ended before its digest was known: its error.
+                    Err(_) => {
+                        let h = image_thread.take().expect("checked above");
+                        h.join().expect("image thread panicked")?;
+                        bail!("internal error: the image thread gave no digest");
+                    }
+                },
             };
-            let image = image
+            // Then every package is finished (hash files, audit, end of archive), and
+            // those without the binary (Kubernetes, which pins the digest) are made whole.
+            let entries = std::thread::scope(|s| {
+                let mut handles: Vec<_> = started
+                    .into_iter()
+                    .map(|st| s.spawn(move || job.finish(st, binary)))
+                    .collect();
+                for a in plan.archives.iter().filter(|a| a.binary_dest.is_none()) {
+                    let digest = digest.as_deref();
+                    handles.push(s.spawn(move || {
+                        let st = job.start(a, binary, digest, &mut io::empty())?;
+                        job.finish(st, binary)
+                    }));
+                }
+                join_all(handles, "archive")
+            })?;
+            let image = image_thread
                 .map(|h| h.join().expect("image thread panicked"))
                 .transpose()?;
+            if let Some(h) = stored {
+                h.join().expect("cache thread panicked")?;
+            }
             Ok((entries, image))
         })?;
+        let mut entries = entries;
+        entries.sort_by_key(|e| e.target);
         let files = entries
             .iter()
             .map(|e| {
@@ -603,6 +510,243 @@ fn execute(
         write_release_files(staging, &manifest)?;
         Ok(manifest)
     })
+}
+
+/// Joins scoped worker threads, keeping their order; the first error wins.
+fn join_all<T>(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, Result<T>>>,
+    what: &str,
+) -> Result<Vec<T>> {
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .unwrap_or_else(|_| panic!("{what} thread panicked"))
+        })
+        .collect()
+}
+
+/// What every step of [`execute`] shares.
+struct Job<'a> {
+    root: &'a Path,
+    cfg: &'a Config,
+    plan: &'a DistPlan,
+    params: ZstdParams,
+    staging: &'a Path,
+    scratch: &'a Path,
+}
+
+/// A frame just compressed into a temporary file of the cache folder `frames_dir`.
+struct NewFrame<'a> {
+    tmp: tempfile::NamedTempFile,
+    frames_dir: &'a Path,
+}
+
+/// A target's package folder, audited, and its archive written up to the binary's hash
+/// files.
+struct Started<'a> {
+    archive: &'a ArchivePlan,
+    assembly: package::Assembly,
+    open: OpenArchive,
+    pkg: PathBuf,
+}
+
+impl<'a> Job<'a> {
+    /// Starts every package that holds the binary, with the binary frame from the cache
+    /// or compressed now (then also returned, with the cache folder, to be stored there).
+    /// Afterwards `binary.sha256` is known.
+    fn start_with_binary(
+        &self,
+        binary: &mut BinaryInfo,
+        meta: &fs::Metadata,
+    ) -> Result<(Vec<Started<'a>>, Option<NewFrame<'a>>)> {
+        let plan = self.plan;
+        let with_binary: Vec<&'a ArchivePlan> = plan
+            .archives
+            .iter()
+            .filter(|a| a.binary_dest.is_some())
+            .collect();
+        match &plan.frame {
+            FramePlan::Reuse(path) => {
+                note(format!(
+                    "binary: {} ({} bytes) compressed frame reused from the cache",
+                    binary.path.display(),
+                    binary.size
+                ));
+                // Most recently used frames survive cache pruning.
+                touch(path);
+                let binary = &*binary;
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = with_binary
+                        .iter()
+                        .map(|&a| {
+                            s.spawn(move || {
+                                let mut f = File::open(path)
+                                    .with_context(|| format!("cannot open {}", path.display()))?;
+                                self.start(a, binary, None, &mut f)
+                            })
+                        })
+                        .collect();
+                    join_all(handles, "archive")
+                })
+                .map(|started| (started, None))
+            }
+            FramePlan::Compress { frames_dir } => {
+                let tmp = frame_tempfile(frames_dir)?;
+                // Unbuffered: zstd hands out large chunks, and a buffer dropped inside the
+                // encoder would swallow a write error.
+                let (tee, readers) = fanout::fan_out(tmp.as_file(), with_binary.len());
+                let reading = &*binary;
+                let (sha, started) = std::thread::scope(|s| {
+                    let compressor = s.spawn(|| compress_frame(tee, reading, self.params));
+                    let handles: Vec<_> = with_binary
+                        .iter()
+                        .zip(readers)
+                        .map(|(&a, mut r)| s.spawn(move || self.start(a, reading, None, &mut r)))
+                        .collect();
+                    let started = join_all(handles, "archive");
+                    (
+                        compressor.join().expect("compressor thread panicked"),
+                        started,
+                    )
+                });
+                // The compressor's error first: an archive cut short by it is a symptom.
+                let sha = sha?;
+                let started = started?;
+                if binary.sha256.is_empty() {
+                    let cache = frames_dir
+                        .parent()
+                        .expect("frames live in the cache folder");
+                    project::remember_sha256(cache, meta, &sha)?;
+                    binary.sha256 = sha;
+                } else if binary.sha256 != sha {
+                    bail!(
+                        "{} changed while it was read; run again",
+                        binary.path.display()
+                    );
+                }
+                Ok((started, Some(NewFrame { tmp, frames_dir })))
+            }
+        }
+    }
+
+    /// Writes `a`'s package (but for its hash files) and its archive up to them, taking
+    /// the binary's data from `frame`; the package is audited meanwhile (the audit fails
+    /// the run before anything is published).
+    fn start(
+        &self,
+        a: &'a ArchivePlan,
+        binary: &BinaryInfo,
+        digest: Option<&str>,
+        frame: &mut dyn Read,
+    ) -> Result<Started<'a>> {
+        let (plan, target) = (self.plan, a.target);
+        let pkg = self.scratch.join(target.name());
+        let assembly = package::begin(
+            self.root,
+            self.cfg,
+            target,
+            binary,
+            &plan.git_revision,
+            &pkg,
+            package::BinaryPlacement::Link,
+            digest,
+        )
+        .with_context(|| format!("assembling the {target} package"))?;
+        let (findings, open) = std::thread::scope(|s| {
+            let findings =
+                s.spawn(|| crate::audit::audit_dir_before(&pkg, target, &package::HASH_FILES));
+            let open = start_archive(
+                &pkg,
+                &a.top,
+                a.binary_dest.as_deref(),
+                frame,
+                binary.size,
+                self.params,
+                plan.source_date,
+                &self.staging.join(&a.name),
+            );
+            (findings.join().expect("audit thread panicked"), open)
+        });
+        let findings = findings.with_context(|| format!("auditing the {target} package"))?;
+        package::report_audit(target, &findings)?;
+        let open = open.with_context(|| format!("writing {}", a.name))?;
+        Ok(Started {
+            archive: a,
+            assembly,
+            open,
+            pkg,
+        })
+    }
+
+    /// Adds the hash files to a started package and closes its archive.
+    fn finish(&self, st: Started<'a>, binary: &BinaryInfo) -> Result<TargetEntry> {
+        let Started {
+            archive: a,
+            assembly,
+            open,
+            pkg,
+        } = st;
+        let (target, name) = (a.target, &a.name);
+        assembly
+            .finish(&binary.sha256)
+            .with_context(|| format!("assembling the {target} package"))?;
+        let (sha256, size, files) = open
+            .finish(&pkg, &package::HASH_FILES)
+            .with_context(|| format!("writing {name}"))?;
+        fsx::write_file(
+            &self.staging.join(format!("{name}.sha256")),
+            sums_line(&sha256, name).as_bytes(),
+            0o644,
+        )?;
+        note(format!("{target}: {name} ({size} bytes, {files} files)"));
+        Ok(TargetEntry {
+            target,
+            archive: name.clone(),
+            size,
+            sha256,
+            files,
+            arch: binary.arch.to_string(),
+            binary_sha256: binary.sha256.clone(),
+            binary_source: binary.source.as_str().to_string(),
+        })
+    }
+
+    /// Writes the image archive; its digest is sent on `digest` as soon as it is known
+    /// (before the archive is written).
+    fn image(
+        &self,
+        image_plan: &oci::ImagePlan,
+        arch: &str,
+        digest: std::sync::mpsc::Sender<String>,
+    ) -> Result<ImageEntry> {
+        let plan = self.plan;
+        let prepared = oci::prepare(image_plan, plan.source_date)?;
+        // The receiver is gone only when the run failed elsewhere; this write is then moot.
+        let _ = digest.send(prepared.digest.clone());
+        drop(digest);
+        let name = plan.image.clone().expect("an image is planned");
+        let img = prepared
+            .write(image_plan, plan.source_date, &self.staging.join(&name))
+            .with_context(|| format!("writing {name}"))?;
+        fsx::write_file(
+            &self.staging.join(format!("{name}.sha256")),
+            sums_line(&img.sha256, &name).as_bytes(),
+            0o644,
+        )?;
+        note(format!(
+            "image: {name} ({} bytes, {})",
+            img.size, img.digest
+        ));
+        Ok(ImageEntry {
+            archive: name,
+            size: img.size,
+            sha256: img.sha256,
+            digest: img.digest,
+            repo_tag: format!("{}:{}", plan.app, plan.version),
+            arch: arch.to_string(),
+        })
+    }
 }
 
 /// Writes the release's SBOM into `dir` when `manifest` holds every target (with each
@@ -940,10 +1084,11 @@ pub fn write_release_files(dir: &Path, manifest: &DistManifest) -> Result<()> {
     )
 }
 
-/// Name of the cached frame for this binary state, level and libzstd.
-fn frame_file(frames: &Path, sha: &str, size: u64, level: i32) -> PathBuf {
+/// The start of the cached frame names for this binary state, level and libzstd; the
+/// frame's own length follows (`<prefix><bytes>.zst`).
+fn frame_prefix(sha: &str, size: u64, level: i32) -> String {
     let zver = zstd::zstd_safe::version_string();
-    frames.join(format!("{sha}-{size}-l{level}-zstd{zver}.zst"))
+    format!("{sha}-{size}-l{level}-zstd{zver}-")
 }
 
 /// Looks for a cached frame of this binary. Fills `binary.sha256` when the hash is known
@@ -967,8 +1112,25 @@ fn cached_frame(
     }
     let Some(sha) = known else { return Ok(None) };
     binary.sha256 = sha;
-    let path = frame_file(&frames, &binary.sha256, binary.size, params.level);
-    Ok(path.is_file().then_some(path))
+    let prefix = frame_prefix(&binary.sha256, binary.size, params.level);
+    Ok(find_frame(&frames, &prefix))
+}
+
+/// The frame named `<prefix><length>.zst` in `frames` whose size is that length. Frames
+/// are not synced to disk (that would cost a fifth of the compression time): after a
+/// crash a frame may be cut short, and the length in its name tells.
+fn find_frame(frames: &Path, prefix: &str) -> Option<PathBuf> {
+    fs::read_dir(frames).ok()?.flatten().find_map(|e| {
+        let name = e.file_name();
+        let len: u64 = name
+            .to_str()?
+            .strip_prefix(prefix)?
+            .strip_suffix(".zst")?
+            .parse()
+            .ok()?;
+        let meta = e.metadata().ok()?;
+        (meta.is_file() && meta.len() == len).then(|| e.path())
+    })
 }
 
 /// A temporary file for a new frame in the cache (a killed run's leftovers are removed
@@ -982,9 +1144,9 @@ fn frame_tempfile(frames: &Path) -> Result<tempfile::NamedTempFile> {
         .with_context(|| format!("cannot create a temporary file in {}", frames.display()))
 }
 
-/// Compresses the binary once into `out` (streamed, hashed on the way) and checks the hash
-/// against the one taken before: a binary that changed meanwhile is an error.
-fn compress_frame(out: impl Write, binary: &BinaryInfo, params: ZstdParams) -> Result<()> {
+/// Compresses the binary once into `out`, streamed; returns its SHA-256, computed in the
+/// same pass (the only time a cold run reads the binary for the archives).
+fn compress_frame(out: impl Write, binary: &BinaryInfo, params: ZstdParams) -> Result<String> {
     let started = Instant::now();
     let file = File::open(&binary.path)
         .with_context(|| format!("cannot open {}", binary.path.display()))?;
@@ -995,12 +1157,6 @@ fn compress_frame(out: impl Write, binary: &BinaryInfo, params: ZstdParams) -> R
     );
     let sha = archive::compress_data_frame(reader, binary.size, params, out)
         .with_context(|| format!("compressing {}", binary.path.display()))?;
-    if sha != binary.sha256 {
-        bail!(
-            "{} changed while it was read; run again",
-            binary.path.display()
-        );
-    }
     note(format!(
         "binary: {} ({} bytes) compressed at level {} in {:.2} s",
         binary.path.display(),
@@ -1008,7 +1164,7 @@ fn compress_frame(out: impl Write, binary: &BinaryInfo, params: ZstdParams) -> R
         params.level,
         started.elapsed().as_secs_f64()
     ));
-    Ok(())
+    Ok(sha)
 }
 
 /// Keeps a complete new frame in the cache under its final name.
@@ -1018,10 +1174,13 @@ fn store_frame(
     binary: &BinaryInfo,
     params: ZstdParams,
 ) -> Result<()> {
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot write {} (disk full?)", tmp.path().display()))?;
-    let path = frame_file(frames, &binary.sha256, binary.size, params.level);
+    let len = tmp
+        .as_file()
+        .metadata()
+        .with_context(|| format!("cannot stat {}", tmp.path().display()))?
+        .len();
+    let prefix = frame_prefix(&binary.sha256, binary.size, params.level);
+    let path = frames.join(format!("{prefix}{len}.zst"));
     tmp.persist(&path)
         .with_context(|| format!("cannot store {}", path.display()))?;
     prune_frames(frames, &path)
@@ -1060,12 +1219,20 @@ fn prune_frames(frames: &Path, keep: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Streams the package folder `pkg` into a `.tar.zst` at `dest` under the top folder
-/// `top`; the file at `binary_rel` is taken from the pre-compressed `frame` (with no
-/// `binary_rel`, the frame is not read and the archive is a single zstd frame).
-/// Returns (sha256, size, number of non-folder entries).
+/// A package archive written up to the files that name the binary's hash.
+pub struct OpenArchive {
+    w: TarZstWriter<HashingWriter<BufWriter<File>>>,
+    top: String,
+    dest: PathBuf,
+    files: usize,
+}
+
+/// Streams the package folder `pkg`, as it is, into a `.tar.zst` at `dest` under the top
+/// folder `top`, entries in bytewise order; the file at `binary_rel` is taken from the
+/// pre-compressed `frame` (with no `binary_rel`, the frame is not read). The archive is
+/// closed by [`OpenArchive::finish`].
 #[allow(clippy::too_many_arguments)]
-pub fn write_archive(
+pub fn start_archive(
     pkg: &Path,
     top: &str,
     binary_rel: Option<&str>,
@@ -1074,7 +1241,7 @@ pub fn write_archive(
     params: ZstdParams,
     mtime: u64,
     dest: &Path,
-) -> Result<(String, u64, usize)> {
+) -> Result<OpenArchive> {
     let entries = collect_entries(pkg)?;
     let file = File::create(dest).with_context(|| format!("cannot create {}", dest.display()))?;
     let mut w = TarZstWriter::new(
@@ -1104,22 +1271,56 @@ pub fn write_archive(
                     }
                     w.add_file_frame(&path, true, *size, &mut *frame)?;
                 } else {
-                    let f = File::open(&abs)
-                        .with_context(|| format!("cannot open {}", abs.display()))?;
-                    w.add_file(&path, *executable, *size, f)?;
+                    add_file(&mut w, &path, &abs, *size, *executable)?;
                 }
             }
         }
     }
-    let sink = w.finish()?;
-    let (buf, sha, size) = sink.finish();
-    let file = buf
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
-    drop(file);
-    fsx::set_mode(dest, 0o644)?;
-    Ok((sha, size, files))
+    Ok(OpenArchive {
+        w,
+        top: top.to_string(),
+        dest: dest.to_path_buf(),
+        files,
+    })
+}
+
+fn add_file(
+    w: &mut TarZstWriter<HashingWriter<BufWriter<File>>>,
+    path: &str,
+    abs: &Path,
+    size: u64,
+    executable: bool,
+) -> Result<()> {
+    let f = File::open(abs).with_context(|| format!("cannot open {}", abs.display()))?;
+    w.add_file(path, executable, size, f)
+}
+
+impl OpenArchive {
+    /// Appends the regular files `last` of `pkg` (top-level names, in that order), ends
+    /// the archive and returns (sha256, size, number of non-folder entries).
+    pub fn finish(mut self, pkg: &Path, last: &[&str]) -> Result<(String, u64, usize)> {
+        for name in last {
+            let abs = pkg.join(name);
+            let meta = fs::symlink_metadata(&abs)
+                .with_context(|| format!("cannot stat {}", abs.display()))?;
+            if !meta.is_file() {
+                bail!("{} is not a regular file", abs.display());
+            }
+            let path = format!("{}/{name}", self.top);
+            add_file(&mut self.w, &path, &abs, meta.len(), false)?;
+            self.files += 1;
+        }
+        let dest = &self.dest;
+        let sink = self.w.finish()?;
+        let (buf, sha, size) = sink.finish();
+        let file = buf
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
+        drop(file);
+        fsx::set_mode(dest, 0o644)?;
+        Ok((sha, size, self.files))
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -1349,7 +1550,7 @@ mod tests {
         let printed = k8s.to_string();
         assert!(
             printed.contains("(no binary: it runs the release image)")
-                && printed.contains("frames: [every entry, end of archive]")
+                && printed.contains("frames: [every entry, then build-manifest.json and SHA256SUMS, end of archive]")
                 && !printed.contains("[binary frame]"),
             "{printed}"
         );

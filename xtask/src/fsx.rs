@@ -45,8 +45,19 @@ pub fn copy_file(from: &Path, to: &Path, mode: u32) -> Result<()> {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
-/// readers see the old content or the new one, never a part.
+/// readers see the old content or the new one, never a part; synced to disk first.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    replace_file(path, bytes, mode, true)
+}
+
+/// [`write_atomic`] without the sync, for cache files whose loss or truncation after a
+/// crash only costs recomputing them: on ext4 an fsync waits for every dirty page of
+/// the journal transaction, i.e. for the archives being written alongside.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    replace_file(path, bytes, mode, false)
+}
+
+fn replace_file(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<()> {
     let dir = path.parent().context("path has no parent folder")?;
     let mut tmp = tempfile::Builder::new()
         .prefix(TMP_PREFIX)
@@ -54,9 +65,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes)
         .with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot sync {}", path.display()))?;
+    if sync {
+        tmp.as_file()
+            .sync_all()
+            .with_context(|| format!("cannot sync {}", path.display()))?;
+    }
     set_mode(tmp.path(), mode)?;
     tmp.persist(path)
         .with_context(|| format!("cannot rename into {}", path.display()))?;

@@ -1,8 +1,10 @@
 //! `cargo xtask package`: assembles each target's deployment folder from `common/`, the
 //! target's own files under `targets/<t>/`, the application binary and generated files.
 //!
-//! [`plan`] decides everything (file list, renames, modes, placeholder substitution,
+//! [`plan_files`] decides everything (file list, renames, modes, placeholder substitution,
 //! refusals) from sources already read into memory; [`write_plan`] only writes it out.
+//! The two files that name the binary's hash come last ([`Assembly::finish`]), so that
+//! `dist` can hash the binary while it compresses it.
 
 use std::{
     collections::BTreeMap,
@@ -87,15 +89,18 @@ pub fn mode_for(rel: &str, bytes: &[u8]) -> u32 {
     }
 }
 
-/// Decides the full contents of one target's package (without `SHA256SUMS`, which
-/// [`sums_file`] derives from the result).
-pub fn plan(
+/// The files that name the binary's SHA-256. `dist` learns that hash while it compresses
+/// the binary (one read instead of two), so it writes these two last: they close every
+/// archive, after the entries in bytewise order (see [`Assembly`]).
+pub const HASH_FILES: [&str; 2] = [BUILD_MANIFEST, SUMS_FILE];
+
+/// Decides a package's files but for the [`HASH_FILES`] (file list, renames, modes,
+/// placeholder substitution, refusals), sorted bytewise.
+pub fn plan_files(
     target: Target,
     cfg: &Config,
     common: &[SourceFile],
     own: &[SourceFile],
-    binary: &BinaryInfo,
-    git_revision: &str,
 ) -> Result<Vec<PlannedFile>> {
     let placeholders = cfg.placeholders();
     let binary_dest = target.binary_dest(cfg);
@@ -177,7 +182,26 @@ pub fn plan(
         }
     }
 
-    let manifest = BuildManifest {
+    let mut out: Vec<PlannedFile> = files.into_values().map(|(f, _)| f).collect();
+    if let Some(dest) = binary_dest {
+        out.push(PlannedFile {
+            dest,
+            content: Content::Binary,
+        });
+    }
+    out.sort_by(|a, b| a.dest.as_bytes().cmp(b.dest.as_bytes()));
+    Ok(out)
+}
+
+/// `build-manifest.json`'s content; `binary.sha256` is copied as it is (empty while
+/// `dist` has not read the binary yet: [`Assembly::finish`] fills it in).
+fn build_manifest(
+    target: Target,
+    cfg: &Config,
+    binary: &BinaryInfo,
+    git_revision: &str,
+) -> BuildManifest {
+    BuildManifest {
         app: cfg.release.app_name.clone(),
         version: cfg.release.version.clone(),
         target,
@@ -186,31 +210,23 @@ pub fn plan(
         php_version: cfg.frankenphp.php_version.clone(),
         php_extensions: cfg.frankenphp.extensions.clone(),
         binary: ManifestBinary {
-            path: binary_dest.clone(),
+            path: target.binary_dest(cfg),
             sha256: binary.sha256.clone(),
             size: binary.size,
             arch: binary.arch.to_string(),
             binary_source: binary.source.as_str().to_string(),
         },
-    };
-    let json = manifest::to_json(&manifest, BUILD_MANIFEST)?;
-
-    let mut out: Vec<PlannedFile> = files.into_values().map(|(f, _)| f).collect();
-    if let Some(dest) = binary_dest {
-        out.push(PlannedFile {
-            dest,
-            content: Content::Binary,
-        });
     }
-    out.push(PlannedFile {
+}
+
+fn manifest_file(manifest: &BuildManifest) -> Result<PlannedFile> {
+    Ok(PlannedFile {
         dest: BUILD_MANIFEST.into(),
         content: Content::Data {
-            bytes: json,
+            bytes: manifest::to_json(manifest, BUILD_MANIFEST)?,
             mode: 0o644,
         },
-    });
-    out.sort_by(|a, b| a.dest.as_bytes().cmp(b.dest.as_bytes()));
-    Ok(out)
+    })
 }
 
 /// A link must stay inside the package, or it would point at whatever the server has.
@@ -325,11 +341,10 @@ pub enum BinaryPlacement {
     Link,
 }
 
-/// Writes `files` (plus `SHA256SUMS`) into the new folder `dir`, with exact modes.
+/// Writes `files` into the new folder `dir`, with exact modes.
 pub fn write_plan(
     files: &[PlannedFile],
     binary: &BinaryInfo,
-    sums: &str,
     dir: &Path,
     placement: BinaryPlacement,
 ) -> Result<()> {
@@ -361,7 +376,6 @@ pub fn write_plan(
                 .with_context(|| format!("cannot create link {}", path.display()))?,
         }
     }
-    fsx::write_file(&dir.join(SUMS_FILE), sums.as_bytes(), 0o644)?;
     // Folder modes are fixed too, so umask never leaks into the package.
     for entry in walkdir::WalkDir::new(dir) {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
@@ -380,7 +394,7 @@ pub fn load_sources(root: &Path, target: Target) -> Result<(Vec<SourceFile>, Vec
 }
 
 /// Assembles `target`'s package into the new folder `dir`; returns its file count
-/// (including `SHA256SUMS`).
+/// (including `SHA256SUMS`). `binary.sha256` must be known.
 #[allow(clippy::too_many_arguments)]
 pub fn assemble(
     root: &Path,
@@ -392,14 +406,71 @@ pub fn assemble(
     placement: BinaryPlacement,
     image_digest: Option<&str>,
 ) -> Result<usize> {
+    let sha = binary.sha256.clone();
+    begin(
+        root,
+        cfg,
+        target,
+        binary,
+        git_revision,
+        dir,
+        placement,
+        image_digest,
+    )?
+    .finish(&sha)
+}
+
+/// Writes `target`'s package into the new folder `dir`, all but its [`HASH_FILES`], which
+/// [`Assembly::finish`] adds once the binary's hash is known.
+#[allow(clippy::too_many_arguments)]
+pub fn begin(
+    root: &Path,
+    cfg: &Config,
+    target: Target,
+    binary: &BinaryInfo,
+    git_revision: &str,
+    dir: &Path,
+    placement: BinaryPlacement,
+    image_digest: Option<&str>,
+) -> Result<Assembly> {
     let (common, own) = load_sources(root, target)?;
-    let mut files = plan(target, cfg, &common, &own, binary, git_revision)?;
+    let mut files = plan_files(target, cfg, &common, &own)?;
     if let Some(digest) = image_digest.filter(|_| target == Target::Kubernetes) {
         pin_image(&mut files, digest)?;
     }
-    let sums = sums_file(&files, &binary.sha256)?;
-    write_plan(&files, binary, &sums, dir, placement)?;
-    Ok(files.len() + 1)
+    write_plan(&files, binary, dir, placement)?;
+    Ok(Assembly {
+        dir: dir.to_path_buf(),
+        manifest: build_manifest(target, cfg, binary, git_revision),
+        files,
+    })
+}
+
+/// A package folder written but for its [`HASH_FILES`].
+pub struct Assembly {
+    dir: PathBuf,
+    /// `build-manifest.json` but for the binary's hash.
+    manifest: BuildManifest,
+    files: Vec<PlannedFile>,
+}
+
+impl Assembly {
+    /// Writes `build-manifest.json` and `SHA256SUMS` with the binary's hash `sha256`, which
+    /// must be what was packaged; returns the package's file count.
+    pub fn finish(mut self, sha256: &str) -> Result<usize> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("internal error: the binary's SHA-256 is not known ({sha256:?})");
+        }
+        self.manifest.binary.sha256 = sha256.to_string();
+        self.files.push(manifest_file(&self.manifest)?);
+        let sums = sums_file(&self.files, sha256)?;
+        let manifest = self.files.last().expect("pushed above");
+        if let Content::Data { bytes, mode } = &manifest.content {
+            fsx::write_file(&self.dir.join(BUILD_MANIFEST), bytes, *mode)?;
+        }
+        fsx::write_file(&self.dir.join(SUMS_FILE), sums.as_bytes(), 0o644)?;
+        Ok(self.files.len() + 1)
+    }
 }
 
 /// Points the Kubernetes package's `images:` entry at the release's OCI image (by digest),
@@ -466,10 +537,15 @@ pub fn run(
 pub fn audit_or_fail(target: Target, dir: &Path) -> Result<()> {
     let findings =
         crate::audit::audit_dir(dir).with_context(|| format!("auditing the {target} package"))?;
-    for f in &findings {
+    report_audit(target, &findings)
+}
+
+/// Prints an audit's findings and fails on errors (see [`audit_or_fail`]).
+pub fn report_audit(target: Target, findings: &[crate::audit::AuditFinding]) -> Result<()> {
+    for f in findings {
         note(format!("audit {target}: {f}"));
     }
-    if crate::audit::has_errors(&findings) {
+    if crate::audit::has_errors(findings) {
         bail!(
             "the {target} package fails the production audit (findings above; paths are relative to the package, i.e. to common/ or targets/{target}/): fix the sources and run again"
         );
@@ -488,6 +564,26 @@ mod tests {
             origin: PathBuf::from(rel),
             content: SourceContent::Bytes(text.as_bytes().to_vec()),
         }
+    }
+
+    /// A whole package's files but for `SHA256SUMS` (which [`sums_file`] derives).
+    fn plan(
+        target: Target,
+        cfg: &Config,
+        common: &[SourceFile],
+        own: &[SourceFile],
+        binary: &BinaryInfo,
+        git_revision: &str,
+    ) -> Result<Vec<PlannedFile>> {
+        let mut out = plan_files(target, cfg, common, own)?;
+        out.push(manifest_file(&build_manifest(
+            target,
+            cfg,
+            binary,
+            git_revision,
+        ))?);
+        out.sort_by(|a, b| a.dest.as_bytes().cmp(b.dest.as_bytes()));
+        Ok(out)
     }
 
     fn binary() -> BinaryInfo {
@@ -583,7 +679,7 @@ mod tests {
                 mode: 0o755
             }
         );
-        let docker = super::plan(Target::Docker, &c, &common, &[], &binary(), "abc").unwrap();
+        let docker = self::plan(Target::Docker, &c, &common, &[], &binary(), "abc").unwrap();
         assert!(docker
             .iter()
             .any(|f| f.dest == "orangescrum-app/osv4-prod" && f.content == Content::Binary));

@@ -302,7 +302,8 @@ pub fn remember_sha256(dir: &Path, meta: &fs::Metadata, sha: &str) -> Result<()>
     }
     index.insert(identity(meta), sha.to_string());
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    fsx::write_atomic(&dir.join(SHA_INDEX), &serde_json::to_vec(&index)?, 0o644)
+    // A cache: a lost or cut index after a crash reads as empty, and the binary is hashed again.
+    fsx::write_atomic_unsynced(&dir.join(SHA_INDEX), &serde_json::to_vec(&index)?, 0o644)
 }
 
 /// Where the binary came from, recorded in the manifests.

@@ -446,7 +446,22 @@ fn standard_tools_accept_the_release() {
             .args(["-q", "-d", "-o"])
             .arg(&raw)
             .arg(v.join(archive)));
-        ok(Command::new("tar").arg("-tf").arg(&raw));
+        let entries =
+            String::from_utf8(ok(Command::new("tar").arg("-tf").arg(&raw)).stdout).unwrap();
+        // Entries in bytewise order, but for the two files that name the binary's hash:
+        // they close the archive (dist hashes the binary while it compresses it).
+        let names: Vec<&str> = entries.lines().collect();
+        let (body, tail) = names.split_at(names.len() - 2);
+        let mut sorted = body.to_vec();
+        sorted.sort();
+        assert_eq!(body, sorted, "{entries}");
+        assert_eq!(
+            tail.iter()
+                .map(|n| n.split_once('/').unwrap().1)
+                .collect::<Vec<_>>(),
+            ["build-manifest.json", "SHA256SUMS"],
+            "{entries}"
+        );
         let frames =
             String::from_utf8(ok(Command::new("zstd").args(["-lv"]).arg(v.join(archive))).stdout)
                 .unwrap();
@@ -815,6 +830,26 @@ fn cached_binary_frame_is_reused_and_no_cache_gives_the_same_bytes() {
     assert!(String::from_utf8_lossy(&third.stderr).contains("reused from the cache"));
     let other_level = ok(fx.dist_cmd(&out, sample_binary()).args(["--level", "5"]));
     assert!(String::from_utf8_lossy(&other_level.stderr).contains("compressed at level 5"));
+    // Frames are not synced to disk: one cut short (as a crash may leave it) is not
+    // reused, and the run gives the same bytes.
+    let frames = out.join(".cache/frames");
+    for e in fs::read_dir(&frames).unwrap() {
+        let p = e.unwrap().path();
+        let len = fs::metadata(&p).unwrap().len();
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(len / 2)
+            .unwrap();
+    }
+    let after_crash = ok(&mut fx.dist_cmd(&out, sample_binary()));
+    assert!(
+        String::from_utf8_lossy(&after_crash.stderr).contains("compressed at level 3"),
+        "{}",
+        String::from_utf8_lossy(&after_crash.stderr)
+    );
+    assert_eq!(release_files(&out.join(config_version())), a);
 }
 
 #[test]

@@ -76,7 +76,10 @@ pub fn compose_v2_with(
     let text = std::str::from_utf8(bytes)
         .map_err(|_| "not modelled: the file is not UTF-8 (refused before reading)".to_string())?;
     let s: Vec<char> = text.chars().collect();
-    let line_at = |p: usize| s[..p.min(s.len())].iter().filter(|&&c| c == '\n').count() + 1;
+    // Line numbers by binary search over the newline positions: counting newlines from the
+    // start for every statement made a long file quadratic.
+    let newlines: Vec<usize> = (0..s.len()).filter(|&i| s[i] == '\n').collect();
+    let line_at = |p: usize| newlines.partition_point(|&n| n < p) + 1;
     let mut file = earlier.clone();
     let mut out = Vec::new();
     let mut pos = 0;

@@ -152,6 +152,10 @@ pub enum FileKind {
     Large(u64),
     /// A symbolic link with its target.
     Symlink(String),
+    /// A file `dist` writes only once it has hashed the binary (`build-manifest.json`,
+    /// `SHA256SUMS`): it will be in the package, made from typed data by code with its own
+    /// tests, and is not read here.
+    Generated,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -388,11 +392,47 @@ pub fn check_package(pkg: &Package) -> Vec<AuditFinding> {
 pub fn audit_dir(dir: &Path) -> Result<Vec<AuditFinding>> {
     let pkg =
         Package::load(dir).with_context(|| format!("reading the package {}", dir.display()))?;
-    let mut findings = check_package(&pkg);
+    audit_package(dir, &pkg)
+}
+
+/// [`audit_dir`] for a `target` package whose `generated` files are not written yet
+/// ([`FileKind::Generated`]): `dist` audits while it compresses the binary, whose hash
+/// those files hold.
+pub fn audit_dir_before(
+    dir: &Path,
+    target: Target,
+    generated: &[&str],
+) -> Result<Vec<AuditFinding>> {
+    let mut pkg =
+        Package::load(dir).with_context(|| format!("reading the package {}", dir.display()))?;
+    for name in generated {
+        if pkg.files.contains_key(*name) {
+            bail!("{} already holds {name}", dir.display());
+        }
+        pkg.files.insert(
+            name.to_string(),
+            PkgFile {
+                mode: 0o644,
+                kind: FileKind::Generated,
+            },
+        );
+    }
+    pkg.target = Some(target);
+    audit_package(dir, &pkg)
+}
+
+fn audit_package(dir: &Path, pkg: &Package) -> Result<Vec<AuditFinding>> {
+    let mut findings = check_package(pkg);
     findings.extend(
-        systemd::analyze(&pkg, dir)
+        systemd::analyze(pkg, dir)
             .with_context(|| format!("running systemd-analyze on {}", dir.display()))?,
     );
+    Ok(tidy(dir, findings))
+}
+
+/// Labels findings with the package `dir`, sorts them by file, line and check, and drops
+/// repeats.
+fn tidy(dir: &Path, mut findings: Vec<AuditFinding>) -> Vec<AuditFinding> {
     let label = dir.display().to_string();
     for f in &mut findings {
         f.package = label.clone();
@@ -401,7 +441,7 @@ pub fn audit_dir(dir: &Path) -> Result<Vec<AuditFinding>> {
         (&a.file, a.line, a.check, &a.message).cmp(&(&b.file, b.line, b.check, &b.message))
     });
     findings.dedup();
-    Ok(findings)
+    findings
 }
 
 /// One audited package, for the report.
@@ -602,6 +642,39 @@ mod tests {
         assert_eq!(join_rel("", "./a/../b"), Some("b".into()));
         assert_eq!(join_rel("x/y", "../z"), Some("x/z".into()));
         assert_eq!(join_rel("", "../z"), None);
+    }
+
+    #[test]
+    fn an_audit_before_the_hash_files_counts_them_in_and_takes_the_target() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        std::fs::write(
+            dir.join("Dockerfile"),
+            "FROM scratch\nCOPY build-manifest.json /app/\n",
+        )
+        .unwrap();
+        let refs_manifest = |fs: &[AuditFinding]| {
+            fs.iter()
+                .any(|f| f.check == "ref-missing" && f.message.contains(BUILD_MANIFEST))
+        };
+        // Without it, the reference is an error (the check is live)...
+        assert!(refs_manifest(&audit_dir(dir).unwrap()));
+        // ...before dist writes it, it counts as present.
+        let hash_files = ["build-manifest.json", "SHA256SUMS"];
+        let before = audit_dir_before(dir, Target::Native, &hash_files).unwrap();
+        assert!(!refs_manifest(&before), "{before:?}");
+        // The target is the one given, not guessed from the Dockerfile.
+        assert!(
+            before.iter().any(|f| f.message.contains("systemd units")),
+            "{before:?}"
+        );
+        // A package that already holds one is refused.
+        std::fs::write(dir.join("SHA256SUMS"), "").unwrap();
+        let err = audit_dir_before(dir, Target::Native, &hash_files).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("already holds SHA256SUMS"),
+            "{err:#}"
+        );
     }
 
     #[test]

@@ -386,7 +386,7 @@ pub fn check(pkg: &Package) -> Vec<AuditFinding> {
                 format!("{size} bytes, too large to scan for secrets"),
                 "keep large data out of the package, or scan it separately",
             )),
-            FileKind::Elf | FileKind::Symlink(_) => {}
+            FileKind::Elf | FileKind::Symlink(_) | FileKind::Generated => {}
         }
     }
     out
