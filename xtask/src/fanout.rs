@@ -5,7 +5,10 @@
 
 use std::{
     io::{self, Read, Write},
-    sync::mpsc::{sync_channel, Receiver, SyncSender},
+    sync::{
+        mpsc::{sync_channel, Receiver, SyncSender},
+        Arc,
+    },
 };
 
 /// Chunks in flight per consumer. zstd hands out ~128 KiB at a time, so about 4 MiB each.
@@ -14,13 +17,13 @@ const DEPTH: usize = 32;
 /// Writes everything to `inner` and a copy to each live consumer.
 pub struct FanOut<W> {
     inner: W,
-    copies: Vec<Option<SyncSender<Vec<u8>>>>,
+    copies: Vec<Option<SyncSender<Arc<[u8]>>>>,
 }
 
 /// Reads what a [`FanOut`] sends, in order; end of stream when the writer is dropped.
 pub struct ChunkReader {
-    rx: Receiver<Vec<u8>>,
-    chunk: Vec<u8>,
+    rx: Receiver<Arc<[u8]>>,
+    chunk: Arc<[u8]>,
     pos: usize,
 }
 
@@ -33,7 +36,7 @@ pub fn fan_out<W: Write>(inner: W, n: usize) -> (FanOut<W>, Vec<ChunkReader>) {
                 Some(tx),
                 ChunkReader {
                     rx,
-                    chunk: Vec::new(),
+                    chunk: Arc::from(Vec::new()),
                     pos: 0,
                 },
             )
@@ -45,9 +48,11 @@ pub fn fan_out<W: Write>(inner: W, n: usize) -> (FanOut<W>, Vec<ChunkReader>) {
 impl<W: Write> Write for FanOut<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.inner.write_all(buf)?;
+        // One copy shared by every consumer.
+        let chunk: Arc<[u8]> = Arc::from(buf);
         for slot in &mut self.copies {
             if let Some(tx) = slot {
-                if tx.send(buf.to_vec()).is_err() {
+                if tx.send(Arc::clone(&chunk)).is_err() {
                     // That consumer gave up (its own error is reported by its thread).
                     *slot = None;
                 }

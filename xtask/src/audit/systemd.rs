@@ -11,7 +11,7 @@
 //! "Command @@PREFIX@@/... is not executable" (the reference check reports those with
 //! the unit line and a fix, as `ref-missing`/`ref-not-executable`).
 
-use std::{fs, path::Path};
+use std::{collections::BTreeMap, fs, path::Path};
 
 use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
@@ -389,6 +389,23 @@ pub fn parse_security(output: &str) -> Option<(f64, Vec<String>)> {
     Some((score, weak.into_iter().take(6).map(|(_, n)| n).collect()))
 }
 
+/// Splits the report of `systemd-analyze security` on several units into one report per
+/// unit name: each unit's table ends with its "Overall exposure level for <unit>" line.
+pub fn split_security(output: &str) -> BTreeMap<String, String> {
+    let mut reports = BTreeMap::new();
+    let mut current = String::new();
+    for line in output.lines() {
+        current.push_str(line);
+        current.push('\n');
+        if let Some((_, rest)) = line.split_once("Overall exposure level for ") {
+            if let Some((unit, _)) = rest.split_once(": ") {
+                reports.insert(unit.to_string(), std::mem::take(&mut current));
+            }
+        }
+    }
+    reports
+}
+
 /// Runs `systemd-analyze verify` and `security --offline=yes` on the package's units.
 pub fn analyze(pkg: &Package, root: &Path) -> Result<Vec<AuditFinding>> {
     let units: Vec<&str> = unit_files(pkg);
@@ -398,13 +415,12 @@ pub fn analyze(pkg: &Package, root: &Path) -> Result<Vec<AuditFinding>> {
     let sh = Shell::new().context("cannot start a shell context")?;
     sh.set_var("SYSTEMD_COLORS", "0");
     sh.set_var("SYSTEMD_PAGER", "");
-    if cmd!(sh, "systemd-analyze --version")
-        .quiet()
-        .ignore_stdout()
-        .ignore_stderr()
-        .run()
-        .is_err()
-    {
+    // Looked up on PATH rather than by running `--version`: `dist` audits while it
+    // compresses, and every process spawned competes for the same cores.
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|d| d.join("systemd-analyze").is_file())
+    });
+    if !on_path {
         return Ok(units
             .iter()
             .map(|u| {
@@ -456,21 +472,30 @@ pub fn analyze(pkg: &Package, root: &Path) -> Result<Vec<AuditFinding>> {
         String::from_utf8_lossy(&out.stderr)
     );
     let mut findings = parse_verify(&text, &rendered, &prefix_s);
-    for (path, rel, original) in &rendered {
-        if !rel.ends_with(".service") {
-            continue;
-        }
-        let out = cmd!(
-            sh,
-            "systemd-analyze security --offline=yes --no-pager {path}"
-        )
-        .quiet()
-        .ignore_status()
-        .output()
-        .context("cannot run systemd-analyze security")?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
+    // One `security` run for every service (one process, not one per unit); its report
+    // is one table per unit, each closed by that unit's "Overall exposure level" line.
+    let services: Vec<&(String, String, String)> = rendered
+        .iter()
+        .filter(|(_, rel, _)| rel.ends_with(".service"))
+        .collect();
+    if services.is_empty() {
+        return Ok(findings);
+    }
+    let paths: Vec<&str> = services.iter().map(|r| r.0.as_str()).collect();
+    let out = cmd!(
+        sh,
+        "systemd-analyze security --offline=yes --no-pager {paths...}"
+    )
+    .quiet()
+    .ignore_status()
+    .output()
+    .context("cannot run systemd-analyze security")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let reports = split_security(&stdout);
+    for (path, rel, original) in services {
+        let unit = path.rsplit('/').next().unwrap_or(path);
         let service_line = line_of(original, "[Service]");
-        match parse_security(&stdout) {
+        match reports.get(unit).and_then(|r| parse_security(r)) {
             None => findings.push(AuditFinding::warning(
                 ANALYZE_MISSING,
                 rel,
@@ -500,6 +525,24 @@ pub fn analyze(pkg: &Package, root: &Path) -> Result<Vec<AuditFinding>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_security_report_on_several_units_splits_per_unit() {
+        let out = "  NAME  DESCRIPTION  EXPOSURE\n✗ PrivateNetwork= Service has access  0.5\n\
+                   → Overall exposure level for a.service: 1.4 OK 🙂\n\
+                   ✗ User=/DynamicUser= Service runs as root  0.4\n\
+                   ✗ NoNewPrivileges= Service processes may acquire new privileges  0.2\n\
+                   → Overall exposure level for b.service: 9.6 UNSAFE 😨\n";
+        let r = split_security(out);
+        assert_eq!(r.keys().collect::<Vec<_>>(), ["a.service", "b.service"]);
+        assert_eq!(
+            parse_security(&r["a.service"]),
+            Some((1.4, vec!["PrivateNetwork=".to_string()]))
+        );
+        let (score, weak) = parse_security(&r["b.service"]).unwrap();
+        assert_eq!(score, 9.6);
+        assert_eq!(weak, ["User=/DynamicUser=", "NoNewPrivileges="]);
+    }
 
     #[test]
     fn unit_parsing() {
