@@ -713,7 +713,7 @@ impl<'a> Job<'a> {
     }
 
     /// Writes the image archive; its digest is sent on `digest` as soon as it is known
-    /// (before the archive is written).
+    /// (before the archive is finished).
     fn image(
         &self,
         image_plan: &oci::ImagePlan,
@@ -721,14 +721,15 @@ impl<'a> Job<'a> {
         digest: std::sync::mpsc::Sender<String>,
     ) -> Result<ImageEntry> {
         let plan = self.plan;
-        let prepared = oci::prepare(image_plan, plan.source_date)?;
-        // The receiver is gone only when the run failed elsewhere; this write is then moot.
-        let _ = digest.send(prepared.digest.clone());
-        drop(digest);
         let name = plan.image.clone().expect("an image is planned");
-        let img = prepared
-            .write(image_plan, plan.source_date, &self.staging.join(&name))
-            .with_context(|| format!("writing {name}"))?;
+        let img = oci::write_image(
+            image_plan,
+            plan.source_date,
+            &self.staging.join(&name),
+            // The receiver is gone only when the run failed elsewhere.
+            |d| drop(digest.send(d.to_string())),
+        )
+        .with_context(|| format!("writing {name}"))?;
         fsx::write_file(
             &self.staging.join(format!("{name}.sha256")),
             sums_line(&img.sha256, &name).as_bytes(),

@@ -350,21 +350,18 @@ struct Blob {
     hex: String,
     size: u64,
     media_type: &'static str,
-    /// Small blobs (JSON) are kept; layers are streamed again from their items.
-    data: Option<Vec<u8>>,
-    layer: Option<usize>,
 }
 
-fn json_blob(v: &serde_json::Value, media_type: &'static str) -> Result<Blob> {
+/// A JSON document of the image and its blob.
+fn json_blob(v: &serde_json::Value, media_type: &'static str) -> Result<(Blob, Vec<u8>)> {
     // serde_json's map is ordered by key, so equal values give equal bytes.
     let data = serde_json::to_vec(v).context("serialising an image JSON document")?;
-    Ok(Blob {
+    let blob = Blob {
         hex: hash::sha256_hex(&data),
         size: data.len() as u64,
         media_type,
-        data: Some(data),
-        layer: None,
-    })
+    };
+    Ok((blob, data))
 }
 
 fn descriptor(b: &Blob) -> serde_json::Value {
@@ -380,60 +377,122 @@ pub struct WrittenImage {
     pub digest: String,
 }
 
-/// An image whose documents are decided and whose digest is known, not yet written.
-pub struct Prepared {
-    blobs: Vec<Blob>,
-    index: Vec<u8>,
-    docker_manifest: Vec<u8>,
-    /// `sha256:<hex>` of the image manifest.
-    pub digest: String,
+/// A tar stream written to a file, with the offset of the next byte.
+struct TarFile {
+    w: BufWriter<File>,
+    at: u64,
 }
 
-/// Writes the image archive to `dest` (a path in the staged release folder).
-#[cfg(test)]
-pub fn write_image(plan: &ImagePlan, mtime: u64, dest: &Path) -> Result<WrittenImage> {
-    prepare(plan, mtime)?.write(plan, mtime, dest)
+impl TarFile {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.w.write_all(bytes).context("cannot write the image")?;
+        self.at += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn entry(&mut self, path: &str, kind: &EntryKind, data: &[u8], mtime: u64) -> Result<()> {
+        self.put(&header_bytes(path, kind, mtime)?)?;
+        self.put(data)?;
+        self.put(&vec![0u8; padding(data.len() as u64)])
+    }
+
+    fn file(&mut self, path: &str, data: &[u8], mtime: u64) -> Result<()> {
+        let kind = EntryKind::File {
+            size: data.len() as u64,
+            executable: false,
+        };
+        self.entry(path, &kind, data, mtime)
+    }
 }
 
-/// Hashes the layers and builds the config, manifest and index: the image's digest is
-/// known before anything is written (the Kubernetes package pins it).
-pub fn prepare(plan: &ImagePlan, mtime: u64) -> Result<Prepared> {
-    // Layers: hash each stream once (the big one is read twice in all: here and in write).
-    let mut blobs = Vec::new();
-    let mut diff_ids = Vec::new();
+/// Writes the image archive to `dest` in one pass over its inputs, and hands the image's
+/// digest to `on_digest` as soon as it is known, before the archive is finished (the
+/// Kubernetes package pins it).
+///
+/// Each layer is streamed into place right after a header-sized gap, hashed on the way,
+/// and its header (which names the blob by that hash) is written into the gap after; so
+/// the 340 MB binary is read once and the digest is of exactly the bytes written. The
+/// archive's own SHA-256 is then taken by reading it back. Entries: `blobs/`,
+/// `blobs/sha256/`, the layers in layer order, the config and the manifest (by digest),
+/// `index.json`, `manifest.json`, `oci-layout`.
+pub fn write_image(
+    plan: &ImagePlan,
+    mtime: u64,
+    dest: &Path,
+    on_digest: impl FnOnce(&str),
+) -> Result<WrittenImage> {
+    use std::os::unix::fs::FileExt;
+    let file = File::create(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    let mut tar = TarFile {
+        w: BufWriter::with_capacity(1 << 20, file),
+        at: 0,
+    };
+    tar.entry("blobs", &EntryKind::Dir, &[], mtime)?;
+    tar.entry("blobs/sha256", &EntryKind::Dir, &[], mtime)?;
+    let mut layers = Vec::new();
     for (n, items) in plan.layers.iter().enumerate() {
-        let mut hw = HashingWriter::new(io::sink());
+        let size = layer_size(items)?;
+        let header_at = tar.at;
+        tar.put(&[0u8; BLOCK as usize])?;
+        let mut hw = HashingWriter::new(&mut tar.w);
         write_layer(items, mtime, &mut hw)?;
-        let (_, hex, size) = hw.finish();
-        debug_assert_eq!(size, layer_size(items)?);
-        diff_ids.push(format!("sha256:{hex}"));
-        blobs.push(Blob {
+        let (_, hex, written) = hw.finish();
+        if written != size {
+            bail!("image layer {n} is {written} bytes, {size} were planned");
+        }
+        tar.at += size;
+        tar.put(&vec![0u8; padding(size)])?;
+        let header = header_bytes(
+            &format!("blobs/sha256/{hex}"),
+            &EntryKind::File {
+                size,
+                executable: false,
+            },
+            mtime,
+        )?;
+        tar.w.flush().context("cannot write the image")?;
+        tar.w
+            .get_ref()
+            .write_all_at(&header, header_at)
+            .with_context(|| format!("cannot write {}", dest.display()))?;
+        layers.push(Blob {
             hex,
             size,
             media_type: MT_LAYER,
-            data: None,
-            layer: Some(n),
         });
     }
+    // A layout holds each blob once; the layers never repeat (root, entrypoint, binary).
+    let mut seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for b in &layers {
+        if !seen.insert(b.hex.clone()) {
+            bail!("two layers of the image have the same content");
+        }
+    }
+
     let mut config = plan.config.clone();
-    config["rootfs"]["diff_ids"] = json!(diff_ids);
-    let config = json_blob(&config, MT_CONFIG)?;
-    let manifest = json_blob(
+    config["rootfs"]["diff_ids"] = json!(layers
+        .iter()
+        .map(|b| format!("sha256:{}", b.hex))
+        .collect::<Vec<_>>());
+    let (config, config_data) = json_blob(&config, MT_CONFIG)?;
+    let (manifest, manifest_data) = json_blob(
         &json!({
             "schemaVersion": 2,
             "mediaType": MT_MANIFEST,
             "config": descriptor(&config),
-            "layers": blobs.iter().map(descriptor).collect::<Vec<_>>(),
+            "layers": layers.iter().map(descriptor).collect::<Vec<_>>(),
         }),
         MT_MANIFEST,
     )?;
+    let digest = format!("sha256:{}", manifest.hex);
+    on_digest(&digest);
     let arch = plan.config["architecture"].clone();
     let index = serde_json::to_vec(&json!({
         "schemaVersion": 2,
         "mediaType": MT_INDEX,
         "manifests": [{
             "mediaType": MT_MANIFEST,
-            "digest": format!("sha256:{}", manifest.hex),
+            "digest": digest,
             "size": manifest.size,
             "platform": { "architecture": arch, "os": "linux" },
             "annotations": {
@@ -445,93 +504,34 @@ pub fn prepare(plan: &ImagePlan, mtime: u64) -> Result<Prepared> {
     let docker_manifest = serde_json::to_vec(&json!([{
         "Config": format!("blobs/sha256/{}", config.hex),
         "RepoTags": [plan.repo_tag],
-        "Layers": blobs.iter().map(|b| format!("blobs/sha256/{}", b.hex)).collect::<Vec<_>>(),
+        "Layers": layers.iter().map(|b| format!("blobs/sha256/{}", b.hex)).collect::<Vec<_>>(),
     }]))?;
-    let digest = format!("sha256:{}", manifest.hex);
-    blobs.push(config);
-    blobs.push(manifest);
-    blobs.sort_by(|a, b| a.hex.cmp(&b.hex));
-    blobs.dedup_by(|a, b| a.hex == b.hex);
-    Ok(Prepared {
-        blobs,
-        index,
-        docker_manifest,
+    let mut docs = [(config, config_data), (manifest, manifest_data)];
+    docs.sort_by(|a, b| a.0.hex.cmp(&b.0.hex));
+    for (blob, data) in &docs {
+        if !seen.insert(blob.hex.clone()) {
+            bail!("an image document has the content of a layer");
+        }
+        tar.file(&format!("blobs/sha256/{}", blob.hex), data, mtime)?;
+    }
+    tar.file("index.json", &index, mtime)?;
+    tar.file("manifest.json", &docker_manifest, mtime)?;
+    tar.file("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#, mtime)?;
+    tar.put(&[0u8; 2 * BLOCK as usize])?;
+    let file = tar
+        .w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
+    drop(file);
+    crate::fsx::set_mode(dest, 0o644)?;
+    // The layer headers were written after their data: hash the archive as it now is.
+    let (sha256, size) = hash::sha256_file(dest)?;
+    Ok(WrittenImage {
+        sha256,
+        size,
         digest,
     })
-}
-
-impl Prepared {
-    /// Streams the archive: folders, blobs by digest, then the layout files.
-    pub fn write(&self, plan: &ImagePlan, mtime: u64, dest: &Path) -> Result<WrittenImage> {
-        let (blobs, index, docker_manifest) = (&self.blobs, &self.index, &self.docker_manifest);
-        let layout = br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec();
-
-        let file =
-            File::create(dest).with_context(|| format!("cannot create {}", dest.display()))?;
-        let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
-        let dir = |w: &mut HashingWriter<_>, p: &str| -> Result<()> {
-            w.write_all(&header_bytes(p, &EntryKind::Dir, mtime)?)?;
-            Ok(())
-        };
-        let small = |w: &mut HashingWriter<BufWriter<File>>, p: &str, data: &[u8]| -> Result<()> {
-            let size = data.len() as u64;
-            w.write_all(&header_bytes(
-                p,
-                &EntryKind::File {
-                    size,
-                    executable: false,
-                },
-                mtime,
-            )?)?;
-            w.write_all(data)?;
-            w.write_all(&vec![0u8; padding(size)])?;
-            Ok(())
-        };
-        // Entries in bytewise path order, like every archive `dist` writes.
-        dir(&mut w, "blobs")?;
-        dir(&mut w, "blobs/sha256")?;
-        for b in blobs {
-            let path = format!("blobs/sha256/{}", b.hex);
-            match (&b.data, b.layer) {
-                (Some(data), _) => small(&mut w, &path, data)?,
-                (None, Some(n)) => {
-                    let size = b.size;
-                    w.write_all(&header_bytes(
-                        &path,
-                        &EntryKind::File {
-                            size,
-                            executable: false,
-                        },
-                        mtime,
-                    )?)?;
-                    let mut check = HashingWriter::new(&mut w);
-                    write_layer(&plan.layers[n], mtime, &mut check)?;
-                    let (_, hex, written) = check.finish();
-                    if hex != b.hex || written != size {
-                        bail!(
-                        "an input of the image changed while it was written (layer {n}); run again"
-                    );
-                    }
-                    w.write_all(&vec![0u8; padding(size)])?;
-                }
-                (None, None) => unreachable!("a blob is JSON or a layer"),
-            }
-        }
-        small(&mut w, "index.json", index)?;
-        small(&mut w, "manifest.json", docker_manifest)?;
-        small(&mut w, "oci-layout", &layout)?;
-        w.write_all(&[0u8; 2 * BLOCK as usize])?;
-        let (buf, sha256, size) = w.finish();
-        buf.into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("cannot write {} (disk full?)", dest.display()))?;
-        crate::fsx::set_mode(dest, 0o644)?;
-        Ok(WrittenImage {
-            sha256,
-            size,
-            digest: self.digest.clone(),
-        })
-    }
 }
 
 /// Reads and checks the pinned CA bundle.
@@ -774,9 +774,20 @@ mod tests {
         std::fs::write(&bin, b"hello").unwrap();
         let cfg = Config::default();
         let p = plan(&inputs(&cfg, &bin));
-        let a = write_image(&p, 7, &t.path().join("a.tar")).unwrap();
-        let b = write_image(&p, 7, &t.path().join("b.tar")).unwrap();
+        let mut told = None;
+        let a = write_image(&p, 7, &t.path().join("a.tar"), |d| {
+            told = Some(d.to_string())
+        })
+        .unwrap();
+        assert_eq!(
+            told.as_deref(),
+            Some(a.digest.as_str()),
+            "the digest is handed out"
+        );
+        let b = write_image(&p, 7, &t.path().join("b.tar"), |_| {}).unwrap();
         assert_eq!(a, b);
+        let (sha, size) = hash::sha256_file(&t.path().join("a.tar")).unwrap();
+        assert_eq!((sha, size), (a.sha256.clone(), a.size));
         let mut ar = tar::Archive::new(File::open(t.path().join("a.tar")).unwrap());
         let mut names = Vec::new();
         for e in ar.entries().unwrap() {
@@ -790,9 +801,19 @@ mod tests {
             }
             names.push(name);
         }
-        let mut sorted = names.clone();
-        sorted.sort();
-        assert_eq!(names, sorted);
+        // The folders, the layers in layer order (each with its header in place), the
+        // config and manifest by digest, then the layout files.
+        let blobs: Vec<&str> = names
+            .iter()
+            .filter_map(|n| n.strip_prefix("blobs/sha256/"))
+            .filter(|h| !h.is_empty())
+            .collect();
+        let layer_count = p.layers.len();
+        assert_eq!(blobs.len(), layer_count + 2, "{names:?}");
+        let mut docs = blobs[layer_count..].to_vec();
+        docs.sort();
+        assert_eq!(blobs[layer_count..], docs[..]);
+        assert_eq!(&names[..2], ["blobs/", "blobs/sha256/"]);
         assert!(names.contains(&format!(
             "blobs/sha256/{}",
             a.digest.trim_start_matches("sha256:")
