@@ -1245,9 +1245,16 @@ pub fn start_archive(
 ) -> Result<OpenArchive> {
     let entries = collect_entries(pkg)?;
     let file = File::create(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    // The frames around the binary's hold the package's small files: one worker gives
+    // the same bytes as any count, without each frame's encoder starting a thread pool
+    // and its buffers while the binary is being compressed.
+    let small = ZstdParams {
+        workers: 1,
+        ..params
+    };
     let mut w = TarZstWriter::new(
         HashingWriter::new(BufWriter::with_capacity(1 << 20, file)),
-        params,
+        small,
         mtime,
     );
     w.add_dir(top)?;
