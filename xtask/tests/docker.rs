@@ -933,7 +933,12 @@ const DB_STATE: &str =
 /// migration; the image refuses a placeholder secret; --down removes everything.
 #[test]
 fn deploy_docker_migrates_seeds_and_schedules_with_postgres_and_redis() {
-    if !require_docker() {
+    // The containers run the host's PHP, PostgreSQL and Redis (HOST_PROGRAMS).
+    const TEST: &str = "deploy_docker_migrates_seeds_and_schedules_with_postgres_and_redis";
+    if !require_docker()
+        || !services::require_tools(TEST, &[&format!("{PG_BIN}/initdb"), "redis-server"])
+        || services::php_with_extensions(TEST).is_none()
+    {
         return;
     }
     let started = Instant::now();

@@ -59,33 +59,15 @@ pub const DB_NAME: &str = "orangescrum";
 pub const DB_USER: &str = "orangescrum";
 pub const DB_PASSWORD: &str = "test-password-0123456789";
 
-/// True when the tools exist. Otherwise: under CI (`CI` set) the test fails; elsewhere it
-/// prints a loud SKIP line and the caller returns.
+/// True when the tools exist; otherwise skips loudly, or fails under CI
+/// ([`super::require::available`]).
 pub fn require_tools(test: &str, tools: &[&str]) -> bool {
     let missing: Vec<&str> = tools.iter().copied().filter(|t| !tool_exists(t)).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let message = format!(
-        "{test}: missing {} (install postgresql-15, redis-server, php-cli with pdo_pgsql and redis: .ci/run does)",
-        missing.join(", ")
-    );
-    skip_or_fail(&message);
-    false
-}
-
-/// True under CI (`CI` set, non-empty, not `0`/`false`).
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-/// Fails the test under CI; elsewhere prints a `skipped:` line on the real stderr (the
-/// harness captures `eprintln!` of passing tests, and a skip has to be seen).
-fn skip_or_fail(message: &str) {
-    if in_ci() {
-        panic!("{message} (CI: tests never skip; .ci/install-deps installs these)");
-    }
-    let _ = writeln!(std::io::stderr(), "skipped: {message}");
+    super::require::available(
+        &format!("{test}: {}", missing.join(", ")),
+        missing.is_empty(),
+        "apt-get install postgresql redis-server php-cli php-pgsql php-redis (.ci/install-deps does)",
+    )
 }
 
 fn tool_exists(tool: &str) -> bool {
@@ -111,12 +93,11 @@ pub fn php_with_extensions(test: &str) -> Option<PathBuf> {
         .into_iter()
         .filter(|m| !modules.lines().any(|l| l.trim() == *m))
         .collect();
-    if !missing.is_empty() {
-        let message = format!(
-            "{test}: php lacks {} (install php-pgsql php-redis)",
-            missing.join(", ")
-        );
-        skip_or_fail(&message);
+    if !super::require::available(
+        &format!("{test}: php's {}", missing.join(", ")),
+        missing.is_empty(),
+        "apt-get install php-pgsql php-redis",
+    ) {
         return None;
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
