@@ -393,33 +393,6 @@ pub fn load_sources(root: &Path, target: Target) -> Result<(Vec<SourceFile>, Vec
     Ok((common, own))
 }
 
-/// Assembles `target`'s package into the new folder `dir`; returns its file count
-/// (including `SHA256SUMS`). `binary.sha256` must be known.
-#[allow(clippy::too_many_arguments)]
-pub fn assemble(
-    root: &Path,
-    cfg: &Config,
-    target: Target,
-    binary: &BinaryInfo,
-    git_revision: &str,
-    dir: &Path,
-    placement: BinaryPlacement,
-    image_digest: Option<&str>,
-) -> Result<usize> {
-    let sha = binary.sha256.clone();
-    begin(
-        root,
-        cfg,
-        target,
-        binary,
-        git_revision,
-        dir,
-        placement,
-        image_digest,
-    )?
-    .finish(&sha)
-}
-
 /// Writes `target`'s package into the new folder `dir`, all but its [`HASH_FILES`], which
 /// [`Assembly::finish`] adds once the binary's hash is known.
 #[allow(clippy::too_many_arguments)]
@@ -508,17 +481,18 @@ pub fn run(
     for &target in targets {
         let dest = version_dir.join(target.name());
         fsx::publish_dir(&dest, |staged| {
-            let placement = BinaryPlacement::Copy;
-            assemble(
+            // The binary is hashed already: the hash files go in straight away.
+            begin(
                 &proj.root,
                 &proj.cfg,
                 target,
                 &binary,
                 &git_revision,
                 staged,
-                placement,
+                BinaryPlacement::Copy,
                 None,
-            )?;
+            )?
+            .finish(&binary.sha256)?;
             audit_or_fail(target, staged)
         })
         .with_context(|| format!("assembling the {target} package"))?;

@@ -228,6 +228,8 @@ fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
             sums.len()
         ));
     }
+    // Each package archive's own SHA256SUMS, read in its one pass, for the SBOM check.
+    let mut inner_sums: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for name in sums.keys() {
         let file = dir.join(name);
         if !file.is_file() {
@@ -243,12 +245,16 @@ fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
             }
             // The SBOM is checked against the archives below.
             _ if manifest.sbom.as_ref().is_some_and(|e| e.file == *name) => {}
-            _ => verify_archive(&file, report)?,
+            _ => {
+                if let Some(listed) = verify_archive(&file, report)? {
+                    inner_sums.insert(name.clone(), listed);
+                }
+            }
         }
     }
     if let Some(entry) = &manifest.sbom {
         report.checked += 1;
-        if let Err(e) = check_sbom(dir, &manifest, &entry.file) {
+        if let Err(e) = check_sbom(dir, &manifest, &entry.file, &inner_sums) {
             report.problem(format!("CORRUPT {}: {e:#}", entry.file));
         }
     }
@@ -262,14 +268,28 @@ fn verify_release(dir: &Path, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// The SBOM names every package file with the hash the archive's own `SHA256SUMS` gives it,
-/// and the archives and the image with their published hashes.
-fn check_sbom(dir: &Path, manifest: &DistManifest, file: &str) -> Result<()> {
+/// The SBOM names every package file with the hash the archive's own `SHA256SUMS` gives it
+/// (`inner_sums`, by archive name), and the archives and the image with their published
+/// hashes.
+fn check_sbom(
+    dir: &Path,
+    manifest: &DistManifest,
+    file: &str,
+    inner_sums: &BTreeMap<String, Vec<(String, String)>>,
+) -> Result<()> {
     let doc: serde_json::Value = manifest::read(&dir.join(file))?;
     let listed = sbom::listed_hashes(&doc);
     for t in &manifest.targets {
         let bom_ref = format!("package-{}", t.target);
-        let mut inner = dist::inner_sums(&dir.join(&t.archive))?;
+        let mut inner = inner_sums
+            .get(&t.archive)
+            .with_context(|| {
+                format!(
+                    "the SHA256SUMS inside {} could not be read (see above)",
+                    t.archive
+                )
+            })?
+            .clone();
         inner.sort();
         let mut named: Vec<(String, String)> = listed
             .iter()
@@ -296,17 +316,19 @@ fn check_sbom(dir: &Path, manifest: &DistManifest, file: &str) -> Result<()> {
 }
 
 /// Streams the archive once: every file is hashed and compared with the archive's own
-/// `SHA256SUMS`.
-pub fn verify_archive(path: &Path, report: &mut Report) -> Result<()> {
+/// `SHA256SUMS`, which is returned when it could be read.
+pub fn verify_archive(path: &Path, report: &mut Report) -> Result<Option<Vec<(String, String)>>> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match scan_archive(path) {
+    Ok(match scan_archive(path) {
         Ok(scan) => compare_with_sums(&name, &scan, report),
-        Err(e) => report.problem(format!("CORRUPT {name}: {e:#}")),
-    }
-    Ok(())
+        Err(e) => {
+            report.problem(format!("CORRUPT {name}: {e:#}"));
+            None
+        }
+    })
 }
 
 /// What an archive holds: hashes of files, link targets, and its `SHA256SUMS` text.
@@ -415,16 +437,22 @@ fn scan_archive(path: &Path) -> Result<Scan> {
     Ok(scan)
 }
 
-fn compare_with_sums(archive: &str, scan: &Scan, report: &mut Report) {
+/// Compares the scanned files with the archive's `SHA256SUMS`; returns its lines when it
+/// could be read (problems are in `report` either way).
+fn compare_with_sums(
+    archive: &str,
+    scan: &Scan,
+    report: &mut Report,
+) -> Option<Vec<(String, String)>> {
     let Some(sums) = &scan.sums else {
         report.problem(format!("MISSING {archive}: {SUMS_FILE} inside the archive"));
-        return;
+        return None;
     };
     let listed = match hash::parse_sums(sums) {
         Ok(l) => l,
         Err(e) => {
             report.problem(format!("CORRUPT {archive}: its {SUMS_FILE}: {e:#}"));
-            return;
+            return None;
         }
     };
     let mut actual = scan.files.clone();
@@ -455,6 +483,7 @@ fn compare_with_sums(archive: &str, scan: &Scan, report: &mut Report) {
         }
     }
     check_build_manifest(archive, scan.build_manifest.as_deref(), &listed, report);
+    Some(listed)
 }
 
 /// The build manifest's binary hash must be the hash of the binary it describes.
