@@ -185,11 +185,7 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
         print!("{plan}");
         return Ok(());
     }
-    let image = match &plan.image {
-        Some(_) => Some(image_build(proj)?),
-        None => None,
-    };
-    let manifest = execute(proj, &plan, binary, &meta, params, image)?;
+    let manifest = execute(proj, &plan, binary, &meta, params)?;
     let done = format!(
         "release {} ready in {} ({:.2} s)",
         plan.version,
@@ -397,28 +393,13 @@ fn execute(
     mut binary: BinaryInfo,
     meta: &fs::Metadata,
     params: ZstdParams,
-    image: Option<ImageBuild>,
 ) -> Result<DistManifest> {
     let cfg = &proj.cfg;
-    let image = match image {
-        Some(build) => {
-            let arch = oci::oci_arch(binary.arch)?;
-            let inputs = oci::ImageInputs {
-                cfg,
-                git_revision: &plan.git_revision,
-                source_date: plan.source_date,
-                arch,
-                binary: &binary.path,
-                binary_size: binary.size,
-                entrypoint: &build.entrypoint,
-                entrypoint_size: build.entrypoint_size,
-                ca_bundle: build.ca_bundle,
-                php_ini: build.php_ini,
-            };
-            Some((oci::plan(&inputs), arch))
-        }
-        None => None,
-    };
+    // What the image thread needs of the binary, whose hash the main thread fills in.
+    let image_binary = plan
+        .image
+        .as_ref()
+        .map(|_| (binary.path.clone(), binary.size, binary.arch));
     fsx::publish_dir(&plan.release_dir, |staging| -> Result<DistManifest> {
         fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
         // Package folders are only a step towards the archives: they live in a scratch
@@ -436,14 +417,14 @@ fn execute(
         let job = &job;
         let (entries, image) = std::thread::scope(|s| -> Result<_> {
             let (digest_tx, digest_rx) = std::sync::mpsc::channel::<String>();
-            let mut image_thread = image
+            let mut image_thread = image_binary
                 .as_ref()
-                .map(|(image_plan, arch)| s.spawn(move || job.image(image_plan, arch, digest_tx)));
+                .map(|binary| s.spawn(move || job.image(binary, digest_tx)));
             // Packages that hold the binary are started while it is read.
             let (started, new_frame) = job.start_with_binary(&mut binary, meta)?;
             let binary = &binary;
-            // Storing the new frame may unlink an old one (a costly page-cache drop for a
-            // frame this size): off the critical path.
+            // Storing the new frame may unlink an old one (a tenth of a second for a frame
+            // this size on a filesystem mounted with `discard`): off the critical path.
             let stored = new_frame
                 .map(|f| s.spawn(move || store_frame(f.tmp, f.frames_dir, binary, params)));
             let digest = match &image_thread {
@@ -716,14 +697,29 @@ impl<'a> Job<'a> {
     /// (before the archive is finished).
     fn image(
         &self,
-        image_plan: &oci::ImagePlan,
-        arch: &str,
+        (binary, binary_size, elf_arch): &(PathBuf, u64, &str),
         digest: std::sync::mpsc::Sender<String>,
     ) -> Result<ImageEntry> {
         let plan = self.plan;
+        // Here rather than before the run: cargo's look at the entrypoint (a build on a
+        // first run) overlaps the compression.
+        let build = image_build(self.root, self.cfg)?;
+        let arch = oci::oci_arch(elf_arch)?;
+        let image_plan = oci::plan(&oci::ImageInputs {
+            cfg: self.cfg,
+            git_revision: &plan.git_revision,
+            source_date: plan.source_date,
+            arch,
+            binary,
+            binary_size: *binary_size,
+            entrypoint: &build.entrypoint,
+            entrypoint_size: build.entrypoint_size,
+            ca_bundle: build.ca_bundle,
+            php_ini: build.php_ini,
+        });
         let name = plan.image.clone().expect("an image is planned");
         let img = oci::write_image(
-            image_plan,
+            &image_plan,
             plan.source_date,
             &self.staging.join(&name),
             // The receiver is gone only when the run failed elsewhere.
@@ -841,15 +837,15 @@ struct ImageBuild {
     php_ini: Option<Vec<u8>>,
 }
 
-fn image_build(proj: &Project) -> Result<ImageBuild> {
-    let app_bin = format!("/{}/{}", oci::APP_DIR, proj.cfg.binary.name);
-    let entrypoint = match proj.cfg.dist.oci_entrypoint.as_str() {
+fn image_build(root: &Path, cfg: &Config) -> Result<ImageBuild> {
+    let app_bin = format!("/{}/{}", oci::APP_DIR, cfg.binary.name);
+    let entrypoint = match cfg.dist.oci_entrypoint.as_str() {
         "" => {
             eprintln!("building the image entrypoint (static)...");
-            proj.build_static("oci-entrypoint", &[("OCI_APP_BINARY", &app_bin)])?
+            project::build_static("oci-entrypoint", &[("OCI_APP_BINARY", &app_bin)])?
         }
         given => {
-            let p = proj.root.join(given);
+            let p = root.join(given);
             if !p.is_file() {
                 bail!("dist.oci_entrypoint = {given:?}: no such file; leave it empty to build the entrypoint from oci-entrypoint/");
             }
@@ -859,7 +855,7 @@ fn image_build(proj: &Project) -> Result<ImageBuild> {
     let entrypoint_size = fs::metadata(&entrypoint)
         .with_context(|| format!("cannot read {}", entrypoint.display()))?
         .len();
-    let ini = proj.root.join(oci::PHP_INI_SOURCE);
+    let ini = root.join(oci::PHP_INI_SOURCE);
     let php_ini = if ini.is_file() {
         Some(fs::read(&ini).with_context(|| format!("cannot read {}", ini.display()))?)
     } else {
@@ -868,7 +864,7 @@ fn image_build(proj: &Project) -> Result<ImageBuild> {
     Ok(ImageBuild {
         entrypoint,
         entrypoint_size,
-        ca_bundle: oci::read_ca_bundle(&proj.root)?,
+        ca_bundle: oci::read_ca_bundle(root)?,
         php_ini,
     })
 }

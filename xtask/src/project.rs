@@ -206,44 +206,46 @@ impl Project {
     /// Builds the stand-in server statically (`--sample`) and returns its path.
     pub fn build_sample(&self) -> Result<PathBuf> {
         eprintln!("building the sample stand-in server (static)...");
-        self.build_static("orangescrum-sample", &[])
+        build_static("orangescrum-sample", &[])
     }
+}
 
-    /// Builds a workspace binary (package and binary of the same name) as a static
-    /// executable whose bytes do not depend on the checkout path; `envs` are compile-time
-    /// settings read with `option_env!`. Returns the executable's path.
-    pub fn build_static(&self, name: &str, envs: &[(&str, &str)]) -> Result<PathBuf> {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        // These binaries are part of the tooling, not of the packaged sources: build them
-        // from the workspace this xtask was built from, also when --root points elsewhere.
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .context("xtask's workspace")?;
-        let manifest = workspace.join("Cargo.toml");
-        let remap = format!("--remap-path-prefix={}=.", workspace.display());
-        let mut c = cmd!(
-            self.sh,
-            "{cargo} rustc --quiet --manifest-path {manifest} -p {name} --release --bin {name} --message-format=json-render-diagnostics -- -C target-feature=+crt-static {remap}"
-        )
-        .quiet();
-        for (k, v) in envs {
-            c = c.env(k, v);
-        }
-        let out = c
-            .read()
-            .with_context(|| format!("building {name} failed (see the compiler output above)"))?;
-        for line in out.lines() {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            if v["reason"] == "compiler-artifact" && v["target"]["name"] == name {
-                if let Some(exe) = v["executable"].as_str() {
-                    return Ok(PathBuf::from(exe));
-                }
+/// Builds a workspace binary (package and binary of the same name) as a static executable
+/// whose bytes do not depend on the checkout path; `envs` are compile-time settings read
+/// with `option_env!`. Returns the executable's path. It has its own shell context, so any
+/// thread may call it (`dist` builds the image entrypoint while it compresses).
+pub fn build_static(name: &str, envs: &[(&str, &str)]) -> Result<PathBuf> {
+    let sh = xshell::Shell::new().context("cannot start a shell context")?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // These binaries are part of the tooling, not of the packaged sources: build them
+    // from the workspace this xtask was built from, also when --root points elsewhere.
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask's workspace")?;
+    let manifest = workspace.join("Cargo.toml");
+    let remap = format!("--remap-path-prefix={}=.", workspace.display());
+    let mut c = cmd!(
+        sh,
+        "{cargo} rustc --quiet --manifest-path {manifest} -p {name} --release --bin {name} --message-format=json-render-diagnostics -- -C target-feature=+crt-static {remap}"
+    )
+    .quiet();
+    for (k, v) in envs {
+        c = c.env(k, v);
+    }
+    let out = c
+        .read()
+        .with_context(|| format!("building {name} failed (see the compiler output above)"))?;
+    for line in out.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if v["reason"] == "compiler-artifact" && v["target"]["name"] == name {
+            if let Some(exe) = v["executable"].as_str() {
+                return Ok(PathBuf::from(exe));
             }
         }
-        bail!("cargo built {name} but reported no executable")
     }
+    bail!("cargo built {name} but reported no executable")
 }
 
 /// Parses `SOURCE_DATE_EPOCH`: a whole, non-negative number of seconds.
