@@ -148,6 +148,7 @@ pub fn run(proj: &Project, args: &DistArgs) -> Result<()> {
     let params = ZstdParams::new(level, cfg.dist.zstd_workers);
 
     // Everything that can be refused cheaply is checked before any output is touched.
+    given_entrypoint(&proj.root, cfg)?;
     let source_date = match args.source_date {
         Some(t) => t,
         None => proj.source_date_epoch()?,
@@ -420,6 +421,25 @@ fn execute(
             let mut image_thread = image_binary
                 .as_ref()
                 .map(|binary| s.spawn(move || job.image(binary, digest_tx)));
+            // Packages without the binary (Kubernetes, which pins the image's digest) are
+            // started as soon as that digest is known, while the binary is still being
+            // compressed; their hash files wait for the binary's hash like the others.
+            let early = binary.clone();
+            let without_binary = s.spawn(move || -> Result<Vec<Started>> {
+                let mut digest: Option<String> = None;
+                let mut out = Vec::new();
+                for a in plan.archives.iter().filter(|a| a.binary_dest.is_none()) {
+                    if digest.is_none() && plan.image.is_some() {
+                        // A closed channel: the image failed, and says why when joined.
+                        let Ok(d) = digest_rx.recv() else {
+                            return Ok(out);
+                        };
+                        digest = Some(d);
+                    }
+                    out.push(job.start(a, &early, digest.as_deref(), &mut io::empty())?);
+                }
+                Ok(out)
+            });
             // Packages that hold the binary are started while it is read.
             let (started, new_frame) = job.start_with_binary(&mut binary, meta)?;
             let binary = &binary;
@@ -427,32 +447,21 @@ fn execute(
             // this size on a filesystem mounted with `discard`): off the critical path.
             let stored = new_frame
                 .map(|f| s.spawn(move || store_frame(f.tmp, f.frames_dir, binary, params)));
-            let digest = match &image_thread {
-                None => None,
-                Some(_) => match digest_rx.recv() {
-                    Ok(d) => Some(d),
-                    // The image thread ended before its digest was known: its error.
-                    Err(_) => {
-                        let h = image_thread.take().expect("checked above");
-                        h.join().expect("image thread panicked")?;
-                        bail!("internal error: the image thread gave no digest");
-                    }
-                },
-            };
-            // Then every package is finished (hash files, audit, end of archive), and
-            // those without the binary (Kubernetes, which pins the digest) are made whole.
+            let mut started = started;
+            started.extend(without_binary.join().expect("package thread panicked")?);
+            if started.len() != plan.archives.len() {
+                // The image thread ended before its digest was known: its error.
+                if let Some(h) = image_thread.take() {
+                    h.join().expect("image thread panicked")?;
+                }
+                bail!("internal error: the image thread gave no digest");
+            }
+            // Then every package gets its hash files and its archive's end.
             let entries = std::thread::scope(|s| {
-                let mut handles: Vec<_> = started
+                let handles: Vec<_> = started
                     .into_iter()
                     .map(|st| s.spawn(move || job.finish(st, binary)))
                     .collect();
-                for a in plan.archives.iter().filter(|a| a.binary_dest.is_none()) {
-                    let digest = digest.as_deref();
-                    handles.push(s.spawn(move || {
-                        let st = job.start(a, binary, digest, &mut io::empty())?;
-                        job.finish(st, binary)
-                    }));
-                }
                 join_all(handles, "archive")
             })?;
             let image = image_thread
@@ -837,19 +846,28 @@ struct ImageBuild {
     php_ini: Option<Vec<u8>>,
 }
 
-fn image_build(root: &Path, cfg: &Config) -> Result<ImageBuild> {
-    let app_bin = format!("/{}/{}", oci::APP_DIR, cfg.binary.name);
-    let entrypoint = match cfg.dist.oci_entrypoint.as_str() {
-        "" => {
-            eprintln!("building the image entrypoint (static)...");
-            project::build_static("oci-entrypoint", &[("OCI_APP_BINARY", &app_bin)])?
-        }
+/// The entrypoint `dist.oci_entrypoint` names, checked; `None` when it is empty (built from
+/// `oci-entrypoint/`). Called before anything is written, so a wrong path fails at once.
+fn given_entrypoint(root: &Path, cfg: &Config) -> Result<Option<PathBuf>> {
+    match cfg.dist.oci_entrypoint.as_str() {
+        "" => Ok(None),
         given => {
             let p = root.join(given);
             if !p.is_file() {
                 bail!("dist.oci_entrypoint = {given:?}: no such file; leave it empty to build the entrypoint from oci-entrypoint/");
             }
-            p
+            Ok(Some(p))
+        }
+    }
+}
+
+fn image_build(root: &Path, cfg: &Config) -> Result<ImageBuild> {
+    let app_bin = format!("/{}/{}", oci::APP_DIR, cfg.binary.name);
+    let entrypoint = match given_entrypoint(root, cfg)? {
+        Some(p) => p,
+        None => {
+            eprintln!("building the image entrypoint (static)...");
+            project::build_static("oci-entrypoint", &[("OCI_APP_BINARY", &app_bin)])?
         }
     };
     let entrypoint_size = fs::metadata(&entrypoint)

@@ -1116,6 +1116,21 @@ fn verify_rejects_crafted_archives_and_folders() {
 }
 
 #[test]
+fn a_wrong_entrypoint_setting_fails_before_anything_is_written() {
+    let fx = Fixture::new();
+    let out = fx.out();
+    let err = fails(
+        fx.dist_cmd(&out, sample_binary())
+            .args(["--set", "dist.oci_entrypoint=no/such/file"]),
+    );
+    assert!(
+        err.contains("dist.oci_entrypoint = \"no/such/file\": no such file"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written: {}", out.display());
+}
+
+#[test]
 fn dry_run_writes_nothing_and_the_run_follows_its_plan() {
     let fx = Fixture::new();
     let out = fx.out();
