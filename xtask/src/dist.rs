@@ -472,6 +472,15 @@ fn execute(
             }
             Ok((entries, image))
         })?;
+        // The compressor and the image each opened the binary by its path: if it was
+        // replaced or rewritten meanwhile (a rebuild during the run), the archives and the
+        // image could hold different binaries. Every read is over by now.
+        if !project::unchanged(&plan.binary, meta)? {
+            bail!(
+                "{} changed while it was read (replaced or rewritten during the run); nothing was published, run again",
+                plan.binary.display()
+            );
+        }
         let mut entries = entries;
         entries.sort_by_key(|e| e.target);
         let files = entries
@@ -585,7 +594,8 @@ impl<'a> Job<'a> {
                 let tmp = frame_tempfile(frames_dir)?;
                 // Unbuffered: zstd hands out large chunks, and a buffer dropped inside the
                 // encoder would swallow a write error.
-                let (tee, readers) = fanout::fan_out(tmp.as_file(), with_binary.len());
+                let frame_file = fsx::WriteBehind::new(tmp.as_file());
+                let (tee, readers) = fanout::fan_out(frame_file, with_binary.len());
                 let reading = &*binary;
                 let (sha, started) = std::thread::scope(|s| {
                     let compressor = s.spawn(|| compress_frame(tee, reading, self.params));
@@ -1131,9 +1141,9 @@ fn cached_frame(
     Ok(find_frame(&frames, &prefix))
 }
 
-/// The frame named `<prefix><length>.zst` in `frames` whose size is that length. Frames
-/// are not synced to disk (that would cost a fifth of the compression time): after a
-/// crash a frame may be cut short, and the length in its name tells.
+/// The frame named `<prefix><length>.zst` in `frames` whose size is that length (a frame
+/// is synced before it gets its name; the length is a second guard, against a frame cut
+/// short by anything else).
 fn find_frame(frames: &Path, prefix: &str) -> Option<PathBuf> {
     fs::read_dir(frames).ok()?.flatten().find_map(|e| {
         let name = e.file_name();
@@ -1182,13 +1192,19 @@ fn compress_frame(out: impl Write, binary: &BinaryInfo, params: ZstdParams) -> R
     Ok(sha)
 }
 
-/// Keeps a complete new frame in the cache under its final name.
+/// Keeps a complete new frame in the cache under its final name, synced first: a frame
+/// that a crash left with the right length but not all of its data (filesystems that
+/// record the size before the data) would otherwise be spliced into later releases. This
+/// runs on its own thread, beside the rest of the release.
 fn store_frame(
     tmp: tempfile::NamedTempFile,
     frames: &Path,
     binary: &BinaryInfo,
     params: ZstdParams,
 ) -> Result<()> {
+    tmp.as_file()
+        .sync_data()
+        .with_context(|| format!("cannot write {} (disk full?)", tmp.path().display()))?;
     let len = tmp
         .as_file()
         .metadata()

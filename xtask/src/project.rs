@@ -266,19 +266,26 @@ pub fn parse_source_date_epoch(v: &str) -> Result<u64> {
     Ok(t)
 }
 
-/// Identity of a file's current content as far as the kernel tracks it: any write
-/// changes mtime or ctime, and ctime cannot be set back by user tools.
+/// Identity of a file's current content as far as the kernel tracks it: a rebuild puts a
+/// new file in place (another inode) or writes into it (mtime, usually size). ctime is
+/// left out on purpose: `dist` hard-links the binary into its scratch packages, and each
+/// link and unlink moves ctime, so with it every run would miss the index and hash the
+/// binary again.
 fn identity(meta: &fs::Metadata) -> String {
     format!(
-        "{}:{}:{}:{}.{}:{}.{}",
+        "{}:{}:{}:{}.{}",
         meta.dev(),
         meta.ino(),
         meta.len(),
         meta.mtime(),
         meta.mtime_nsec(),
-        meta.ctime(),
-        meta.ctime_nsec()
     )
+}
+
+/// True when `path` is still the file `before` describes (see [`identity`]).
+pub fn unchanged(path: &Path, before: &fs::Metadata) -> Result<bool> {
+    let now = fs::metadata(path).with_context(|| format!("cannot stat {}", path.display()))?;
+    Ok(identity(&now) == identity(before))
 }
 
 const SHA_INDEX: &str = "binary-sha256.json";
@@ -348,6 +355,28 @@ pub fn note(msg: impl fmt::Display) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_leaves_the_binary_unchanged_a_rebuild_does_not() {
+        let t = tempfile::tempdir().unwrap();
+        let bin = t.path().join("bin");
+        fs::write(&bin, b"one").unwrap();
+        let before = fs::metadata(&bin).unwrap();
+        // dist's own hard link (and its removal) moves ctime only.
+        fs::hard_link(&bin, t.path().join("link")).unwrap();
+        fs::remove_file(t.path().join("link")).unwrap();
+        assert!(unchanged(&bin, &before).unwrap());
+        // A rebuild that renames a new file into place is another inode.
+        fs::write(t.path().join("new"), b"two").unwrap();
+        fs::rename(t.path().join("new"), &bin).unwrap();
+        assert!(!unchanged(&bin, &before).unwrap());
+        // Writing into it moves mtime (set apart explicitly: a coarse clock may not).
+        let before = fs::metadata(&bin).unwrap();
+        fs::write(&bin, b"six").unwrap();
+        let f = fs::File::options().write(true).open(&bin).unwrap();
+        f.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+        assert!(!unchanged(&bin, &before).unwrap());
+    }
 
     #[test]
     fn source_date_epoch_parsing() {

@@ -406,6 +406,21 @@ pub fn split_security(output: &str) -> BTreeMap<String, String> {
     reports
 }
 
+/// The report on `unit`. systemd names a template (`worker@.service`) by an instance it
+/// makes up (`worker@i.service`), so a template's report is the one of its instance.
+fn report_for<'a>(reports: &'a BTreeMap<String, String>, unit: &str) -> Option<&'a str> {
+    if let Some(r) = reports.get(unit) {
+        return Some(r);
+    }
+    let (stem, suffix) = unit.split_once("@.")?;
+    let suffix = format!(".{suffix}");
+    let prefix = format!("{stem}@");
+    reports
+        .iter()
+        .find(|(k, _)| k.starts_with(&prefix) && k.ends_with(&suffix))
+        .map(|(_, r)| r.as_str())
+}
+
 /// Runs `systemd-analyze verify` and `security --offline=yes` on the package's units.
 pub fn analyze(pkg: &Package, root: &Path) -> Result<Vec<AuditFinding>> {
     let units: Vec<&str> = unit_files(pkg);
@@ -495,7 +510,7 @@ pub fn analyze(pkg: &Package, root: &Path) -> Result<Vec<AuditFinding>> {
     for (path, rel, original) in services {
         let unit = path.rsplit('/').next().unwrap_or(path);
         let service_line = line_of(original, "[Service]");
-        match reports.get(unit).and_then(|r| parse_security(r)) {
+        match report_for(&reports, unit).and_then(parse_security) {
             None => findings.push(AuditFinding::warning(
                 ANALYZE_MISSING,
                 rel,
@@ -542,6 +557,11 @@ mod tests {
         let (score, weak) = parse_security(&r["b.service"]).unwrap();
         assert_eq!(score, 9.6);
         assert_eq!(weak, ["User=/DynamicUser=", "NoNewPrivileges="]);
+        // A template's report is under the instance systemd makes up for it.
+        let t = split_security("→ Overall exposure level for worker@i.service: 9.6 UNSAFE 😨\n");
+        assert!(report_for(&t, "worker@.service").is_some());
+        assert!(report_for(&t, "other@.service").is_none());
+        assert!(report_for(&r, "worker@.service").is_none());
     }
 
     #[test]
