@@ -208,7 +208,55 @@ pub fn cgi_env(req: &PhpRequest<'_>) -> Vec<(String, String)> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhpOutput {
     pub status: u16,
+    /// The header fields the script set (`header()`), `Status` taken out. Empty under the
+    /// CLI SAPI, which drops them.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+/// The CGI SAPI beside `php` (`php-cgi` in the same folder, as Debian's php-cgi installs
+/// it), when there is one. FrankenPHP sends the headers a script sets; the CGI SAPI hands
+/// them back, the CLI SAPI drops them, so requests go to `php-cgi` whenever it is there.
+pub fn cgi_sibling(php: &Path) -> Option<PathBuf> {
+    let cgi = php.with_file_name("php-cgi");
+    is_executable(&cgi).then_some(cgi)
+}
+
+/// Splits a CGI response (RFC 3875 section 6): header lines up to a blank line, then the
+/// body. `Status: NNN reason` sets the status; otherwise a `Location` makes it 302 and
+/// anything else 200.
+pub fn parse_cgi_output(out: &[u8]) -> Option<PhpOutput> {
+    let (head_end, body_start) = match out.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(p) => (p, p + 4),
+        None => {
+            let p = out.windows(2).position(|w| w == b"\n\n")?;
+            (p, p + 2)
+        }
+    };
+    let head = std::str::from_utf8(&out[..head_end]).ok()?;
+    let mut status = None;
+    let mut headers = Vec::new();
+    for line in head.lines() {
+        let (name, value) = line.split_once(':')?;
+        let (name, value) = (name.trim(), value.trim());
+        if name.eq_ignore_ascii_case("status") {
+            let code: u16 = value.split_whitespace().next()?.parse().ok()?;
+            if !(100..=999).contains(&code) {
+                return None;
+            }
+            status = Some(code);
+        } else {
+            headers.push((name.to_string(), value.to_string()));
+        }
+    }
+    let redirect = headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("location"));
+    Some(PhpOutput {
+        status: status.unwrap_or(if redirect { 302 } else { 200 }),
+        headers,
+        body: out[body_start..].to_vec(),
+    })
 }
 
 /// Splits the shim's output: `Status: N\n\n` then the body.
@@ -221,17 +269,30 @@ pub fn parse_output(out: &[u8]) -> Option<PhpOutput> {
     }
     Some(PhpOutput {
         status,
+        headers: Vec::new(),
         body: out[text_end + 2..].to_vec(),
     })
 }
 
-/// Runs one request through PHP (CLI SAPI + [`SHIM`]), bounded by [`REQUEST_TIMEOUT`].
-/// `Err` carries the status to answer (502 when PHP failed, 504 on timeout).
+/// Runs one request through PHP, bounded by [`REQUEST_TIMEOUT`]: through `php-cgi` when
+/// it sits beside `php` ([`cgi_sibling`]), else through the CLI SAPI and [`SHIM`]. `Err`
+/// carries the status to answer (502 when PHP failed, 504 on timeout).
 pub fn run_request(php: &Path, req: &PhpRequest<'_>) -> Result<PhpOutput, (u16, String)> {
-    let mut cmd = Command::new(php);
-    cmd.arg("-r")
-        .arg(SHIM)
-        .current_dir(req.docroot)
+    let cgi = cgi_sibling(php);
+    let mut cmd = match &cgi {
+        Some(cgi) => {
+            let mut c = Command::new(cgi);
+            // php-cgi runs only what a server hands it (its force-cgi-redirect check).
+            c.env("REDIRECT_STATUS", "200");
+            c
+        }
+        None => {
+            let mut c = Command::new(php);
+            c.arg("-r").arg(SHIM);
+            c
+        }
+    };
+    cmd.current_dir(req.docroot)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -265,7 +326,11 @@ pub fn run_request(php: &Path, req: &PhpRequest<'_>) -> Result<PhpOutput, (u16, 
     let out = reader
         .join()
         .map_err(|_| (502, "reading PHP output failed".to_string()))?;
-    match parse_output(&out) {
+    let parsed = match cgi {
+        Some(_) => parse_cgi_output(&out),
+        None => parse_output(&out),
+    };
+    match parsed {
         Some(o) => Ok(o),
         None => Err((
             502,
@@ -372,10 +437,38 @@ mod tests {
             parse_output(b"Status: 503\n\n{\"db\":false}"),
             Some(PhpOutput {
                 status: 503,
+                headers: Vec::new(),
                 body: b"{\"db\":false}".to_vec()
             })
         );
         assert_eq!(parse_output(b"Fatal error"), None);
         assert_eq!(parse_output(b"Status: x\n\n"), None);
+    }
+
+    #[test]
+    fn cgi_output_parsing() {
+        // What Debian's php-cgi 8.2 printed for header('X-Fixture: seen') and a Location.
+        let out = parse_cgi_output(
+            b"Status: 302 Found\r\nX-Fixture: seen\r\nLocation: /x\r\nContent-type: text/html; charset=UTF-8\r\n\r\nbody",
+        )
+        .unwrap();
+        assert_eq!(out.status, 302);
+        assert_eq!(
+            out.headers,
+            [
+                ("X-Fixture".to_string(), "seen".to_string()),
+                ("Location".to_string(), "/x".to_string()),
+                (
+                    "Content-type".to_string(),
+                    "text/html; charset=UTF-8".to_string()
+                ),
+            ]
+        );
+        assert_eq!(out.body, b"body");
+        // No Status: 200, or 302 with a Location (RFC 3875 6.2.3).
+        assert_eq!(parse_cgi_output(b"A: b\n\nx").unwrap().status, 200);
+        assert_eq!(parse_cgi_output(b"Location: /y\n\n").unwrap().status, 302);
+        assert_eq!(parse_cgi_output(b"no header block"), None);
+        assert_eq!(parse_cgi_output(b"Status: 99x\r\n\r\n"), None);
     }
 }

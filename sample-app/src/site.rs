@@ -3,9 +3,10 @@
 //! answered (static file, PHP front controller, or the built-in routes without PHP).
 //!
 //! Modelled for PHP requests: php_server's try_files order (the file, the folder's
-//! `index.php`, the root `index.php`), the CGI variables, the status the script sets.
-//! Not modelled: request bodies (not passed to PHP), headers set by the script (the CLI SAPI
-//! drops them), compression, keep-alive.
+//! `index.php`, the root `index.php`), the CGI variables, the status and (through the
+//! `php-cgi` beside `php`) the header fields the script sets. Not modelled: request bodies
+//! (not passed to PHP), header fields when only the CLI SAPI is there (it drops them),
+//! compression, keep-alive.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -153,7 +154,25 @@ impl Server {
             peer,
         };
         match php::run_request(php, &req) {
-            Ok(out) => Response::new(out.status, "text/html; charset=UTF-8", out.body),
+            Ok(out) => {
+                let content_type = out
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                    .map_or("text/html; charset=UTF-8", |(_, v)| v.as_str());
+                let mut response = Response::new(out.status, content_type, out.body.clone());
+                // The script's own header fields, as FrankenPHP sends them (the server
+                // sets the length and the connection).
+                for (name, value) in &out.headers {
+                    let skip = ["content-type", "content-length", "connection"]
+                        .iter()
+                        .any(|h| name.eq_ignore_ascii_case(h));
+                    if !skip {
+                        response.headers.push((name.clone(), value.clone()));
+                    }
+                }
+                response
+            }
             Err((status, message)) => {
                 eprintln!(
                     "{}: {} {}: {message}",

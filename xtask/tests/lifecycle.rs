@@ -453,9 +453,31 @@ fn php_server_serves_the_fixture_on_app_bind_ip_and_app_port_from_the_caddyfile(
     assert_eq!(status, 200, "{head}");
     assert!(body.contains("color"), "{body}");
     assert!(head.contains("immutable"), "{head}");
-    // The request as PHP saw it; php.ini of the app applies to php-server.
-    let (status, _, body) = get(port, "/fixture/server?a=1", "X-Forwarded-Proto: https\r\n");
+    // The request as PHP saw it; php.ini of the app applies to php-server. The header
+    // fields the script sets reach the client, as FrankenPHP sends them.
+    let (status, head, body) = get(port, "/fixture/server?a=1", "X-Forwarded-Proto: https\r\n");
     assert_eq!(status, 200, "{body}");
+    // The stand-in hands requests to the php-cgi beside php when there is one: the CLI
+    // SAPI drops the header fields a script sets.
+    let php = services::php_with_extensions(test).expect("World::new checked it");
+    let cgi = php.with_file_name("php-cgi");
+    if support::require::available(
+        "php-cgi beside php (the header fields a script sets)",
+        cgi.is_file(),
+        "apt-get install php-cgi",
+    ) {
+        let lower = head.to_ascii_lowercase();
+        assert!(lower.contains("x-fixture: server"), "{head}");
+        assert!(lower.contains("content-type: application/json"), "{head}");
+        assert!(lower.contains("x-content-type-options: nosniff"), "{head}");
+        let (status, head, _) = get(port, "/fixture/redirect", "");
+        assert_eq!(status, 302, "{head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("location: /home/healthcheck"),
+            "{head}"
+        );
+    }
     assert!(
         body.contains("\"uri\":\"\\/fixture\\/server?a=1\""),
         "{body}"
