@@ -18,7 +18,7 @@ use xshell::cmd;
 
 use crate::{
     dist::{self, DistArgs},
-    package,
+    fsx, package,
     project::{BinaryChoice, Project},
     target::Target,
 };
@@ -286,19 +286,11 @@ pub fn run(proj: &Project, args: &BenchArgs) -> Result<()> {
 
 /// Removes what an earlier run of pipeline `name` left in `work` (see [`run`]).
 fn clean_outputs(work: &Path, name: &str, version: &str) -> Result<()> {
-    let remove = |p: PathBuf| -> Result<()> {
-        match std::fs::symlink_metadata(&p) {
-            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&p),
-            Ok(_) => std::fs::remove_file(&p),
-            Err(_) => return Ok(()),
-        }
-        .with_context(|| format!("cannot remove {}", p.display()))
-    };
     match name {
-        "zstd-floor" => remove(work.join("floor.zst")),
-        "tar-zstd" => remove(work.join("one.tar.zst")),
-        "ours-warm" => remove(work.join("ours").join(version)),
-        "ours-cold" | "ours-native" => remove(work.join("ours")),
+        "zstd-floor" => fsx::remove_path(&work.join("floor.zst")),
+        "tar-zstd" => fsx::remove_path(&work.join("one.tar.zst")),
+        "ours-warm" => fsx::remove_path(&work.join("ours").join(version)),
+        "ours-cold" | "ours-native" => fsx::remove_path(&work.join("ours")),
         _ => Ok(()),
     }
 }

@@ -32,6 +32,17 @@ pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     set_mode(path, mode)
 }
 
+/// Removes a file or folder; a missing path is fine.
+pub fn remove_path(p: &Path) -> Result<()> {
+    let res = match fs::symlink_metadata(p) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => Err(e),
+        Ok(m) if m.is_dir() => fs::remove_dir_all(p),
+        Ok(_) => fs::remove_file(p),
+    };
+    res.with_context(|| format!("cannot remove {}", p.display()))
+}
+
 /// Copies a file (in-kernel where possible, never through our memory) and sets `mode`.
 pub fn copy_file(from: &Path, to: &Path, mode: u32) -> Result<()> {
     fs::copy(from, to).with_context(|| {

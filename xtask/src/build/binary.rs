@@ -57,21 +57,11 @@ pub fn install(tmp: &Path, dest: &Path, min_mb: u64, arch: &str) -> Result<()> {
             .with_context(|| format!("cannot rename {} to {}", tmp.display(), dest.display()))
     })();
     if result.is_err() {
-        let _ = remove_path(tmp);
+        let _ = fsx::remove_path(tmp);
     }
     result
 }
 
-/// Removes a file or folder; a missing path is fine.
-pub fn remove_path(p: &Path) -> Result<()> {
-    let res = match fs::symlink_metadata(p) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => Err(e),
-        Ok(m) if m.is_dir() => fs::remove_dir_all(p),
-        Ok(_) => fs::remove_file(p),
-    };
-    res.with_context(|| format!("cannot remove {}", p.display()))
-}
 
 #[cfg(test)]
 mod tests {

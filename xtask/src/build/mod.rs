@@ -477,7 +477,7 @@ impl<'a> Exec<'a> {
                 cleanup?;
             }
             Step::ResetDir(p) => {
-                binary::remove_path(p)?;
+                fsx::remove_path(p)?;
                 fs::create_dir_all(p).with_context(|| format!("cannot create {}", p.display()))?;
             }
             Step::GitArchive { cmd, dest } => {
@@ -553,7 +553,7 @@ impl<'a> Exec<'a> {
                 arch,
             } => binary::install(tmp, dest, *min_mb, arch)
                 .with_context(|| format!("the built binary was not installed as {}", dest.display()))?,
-            Step::RemovePath(p) => binary::remove_path(p)?,
+            Step::RemovePath(p) => fsx::remove_path(p)?,
             Step::RemoveListed { list, remove } => {
                 eprintln!("$ {}", list.line());
                 let names = list.read(sh)?;
