@@ -104,6 +104,15 @@ pub fn sums_line(sha: &str, name: &str) -> String {
     format!("{sha}  {name}\n")
 }
 
+/// Writes `<name>.sha256` (one `sha256sum` line) beside the file `name` in `dir`.
+fn write_sidecar(dir: &Path, name: &str, sha256: &str) -> Result<()> {
+    fsx::write_file(
+        &dir.join(format!("{name}.sha256")),
+        sums_line(sha256, name).as_bytes(),
+        0o644,
+    )
+}
+
 /// The release-level `SHA256SUMS`: one line per archive, sorted bytewise by name.
 /// `<app>-<version>-oci-<arch>.tar`: the release's OCI image archive.
 pub fn image_name(app: &str, version: &str, arch: &str) -> String {
@@ -694,11 +703,7 @@ impl<'a> Job<'a> {
         let (sha256, size, files) = open
             .finish(&pkg, &package::HASH_FILES)
             .with_context(|| format!("writing {name}"))?;
-        fsx::write_file(
-            &self.staging.join(format!("{name}.sha256")),
-            sums_line(&sha256, name).as_bytes(),
-            0o644,
-        )?;
+        write_sidecar(self.staging, name, &sha256)?;
         note(format!("{target}: {name} ({size} bytes, {files} files)"));
         Ok(TargetEntry {
             target,
@@ -745,11 +750,7 @@ impl<'a> Job<'a> {
             |d| drop(digest.send(d.to_string())),
         )
         .with_context(|| format!("writing {name}"))?;
-        fsx::write_file(
-            &self.staging.join(format!("{name}.sha256")),
-            sums_line(&img.sha256, &name).as_bytes(),
-            0o644,
-        )?;
+        write_sidecar(self.staging, &name, &img.sha256)?;
         note(format!(
             "image: {name} ({} bytes, {})",
             img.size, img.digest
@@ -808,11 +809,7 @@ fn write_sbom(
     let file = format!("{}-{}-sbom.cdx.json", manifest.app, manifest.version);
     let sha256 = hash::sha256_hex(&bytes);
     fsx::write_file(&dir.join(&file), &bytes, 0o644)?;
-    fsx::write_file(
-        &dir.join(format!("{file}.sha256")),
-        sums_line(&sha256, &file).as_bytes(),
-        0o644,
-    )?;
+    write_sidecar(dir, &file, &sha256)?;
     Ok(Some(manifest::FileEntry {
         file,
         size: bytes.len() as u64,
@@ -1069,11 +1066,7 @@ pub fn merge(proj: &Project, args: &MergeArgs) -> Result<()> {
         fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
         for (src, name, sha) in &sources {
             fsx::copy_file(src, &staging.join(name), 0o644)?;
-            fsx::write_file(
-                &staging.join(format!("{name}.sha256")),
-                sums_line(sha, name).as_bytes(),
-                0o644,
-            )?;
+            write_sidecar(staging, name, sha)?;
         }
         // The SBOM covers the whole release: made here, from the archives themselves, as a
         // single `dist` makes it from the package folders (same document).

@@ -24,6 +24,11 @@ pub fn hex(digest: &[u8]) -> String {
     })
 }
 
+/// True for 64 hexadecimal digits, the form of a SHA-256 in a checksum line or manifest.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
@@ -97,7 +102,7 @@ pub fn parse_sums(text: &str) -> Result<Vec<(String, String)>> {
             .split_once("  ")
             .or_else(|| line.split_once(" *"))
             .with_context(|| format!("line {}: expected `<sha256>  <name>`", i + 1))?;
-        if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) || name.is_empty() {
+        if !is_sha256_hex(h) || name.is_empty() {
             anyhow::bail!("line {}: malformed checksum line {line:?}", i + 1);
         }
         out.push((name.to_string(), h.to_ascii_lowercase()));

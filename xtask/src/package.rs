@@ -429,20 +429,19 @@ pub struct Assembly {
 
 impl Assembly {
     /// Writes `build-manifest.json` and `SHA256SUMS` with the binary's hash `sha256`, which
-    /// must be what was packaged; returns the package's file count.
-    pub fn finish(mut self, sha256: &str) -> Result<usize> {
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+    /// must be what was packaged.
+    pub fn finish(mut self, sha256: &str) -> Result<()> {
+        if !hash::is_sha256_hex(sha256) {
             bail!("internal error: the binary's SHA-256 is not known ({sha256:?})");
         }
         self.manifest.binary.sha256 = sha256.to_string();
-        self.files.push(manifest_file(&self.manifest)?);
-        let sums = sums_file(&self.files, sha256)?;
-        let manifest = self.files.last().expect("pushed above");
+        let manifest = manifest_file(&self.manifest)?;
         if let Content::Data { bytes, mode } = &manifest.content {
-            fsx::write_file(&self.dir.join(BUILD_MANIFEST), bytes, *mode)?;
+            fsx::write_file(&self.dir.join(&manifest.dest), bytes, *mode)?;
         }
-        fsx::write_file(&self.dir.join(SUMS_FILE), sums.as_bytes(), 0o644)?;
-        Ok(self.files.len() + 1)
+        self.files.push(manifest);
+        let sums = sums_file(&self.files, sha256)?;
+        fsx::write_file(&self.dir.join(SUMS_FILE), sums.as_bytes(), 0o644)
     }
 }
 

@@ -62,7 +62,6 @@ pub fn install(tmp: &Path, dest: &Path, min_mb: u64, arch: &str) -> Result<()> {
     result
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
