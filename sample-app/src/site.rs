@@ -160,7 +160,7 @@ impl Server {
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
                     .map_or("text/html; charset=UTF-8", |(_, v)| v.as_str());
-                let mut response = Response::new(out.status, content_type, out.body.clone());
+                let mut response = Response::new(out.status, content_type, out.body);
                 // The script's own header fields, as FrankenPHP sends them (the server
                 // sets the length and the connection).
                 for (name, value) in &out.headers {
