@@ -71,10 +71,13 @@ fn built_entrypoint() -> PathBuf {
 
 /// Wraps the command so it runs through `prefix` (e.g. `taskset -c 0`).
 fn wrapped(prefix: &[&str], cmd: &Command) -> Command {
+    wrapped_program(prefix, cmd.get_program(), cmd)
+}
+
+/// [`wrapped`], running `program` in place of `cmd`'s own.
+fn wrapped_program(prefix: &[&str], program: &std::ffi::OsStr, cmd: &Command) -> Command {
     let mut c = Command::new(prefix[0]);
-    c.args(&prefix[1..])
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
+    c.args(&prefix[1..]).arg(program).args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => c.env(k, v),
@@ -174,17 +177,22 @@ fn reproducible_across_user_and_uid() {
     // run built (dist.oci_entrypoint), copied where it may read it.
     let entrypoint = fx._tmp.path().join("entrypoint-copy");
     fs::copy(built_entrypoint(), &entrypoint).unwrap();
-    ok(Command::new("chown")
-        .args(["-R", "4321:4321"])
-        .arg(fx._tmp.path()));
     let out = fx.out();
     let mut cmd = fx.dist_cmd(&out, &bin);
     cmd.args([
         "--set",
         &format!("dist.oci_entrypoint={}", entrypoint.display()),
     ]);
-    let mut c = wrapped(
+    // The checkout may sit in a folder only root may enter (`mktemp -d` makes them 0700):
+    // the other user runs a copy of xtask.
+    let exe = fx._tmp.path().join("xtask-copy");
+    fs::copy(cmd.get_program(), &exe).unwrap();
+    ok(Command::new("chown")
+        .args(["-R", "4321:4321"])
+        .arg(fx._tmp.path()));
+    let mut c = wrapped_program(
         &["setpriv", "--reuid=4321", "--regid=4321", "--clear-groups"],
+        exe.as_os_str(),
         &cmd,
     );
     // git refuses repositories owned by someone else unless told they are safe.
